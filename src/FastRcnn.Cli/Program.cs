@@ -1,0 +1,3 @@
+using FastRcnn.Cli;
+
+return CliApp.Build().Parse(args).Invoke();
