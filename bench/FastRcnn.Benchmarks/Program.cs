@@ -1,3 +1,7 @@
 using BenchmarkDotNet.Running;
+using FastRcnn.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "ops")
+    return SideBySide.Run(args[1..]);
+BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);
+return 0;
