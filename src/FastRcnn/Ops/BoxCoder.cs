@@ -1,0 +1,98 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Ops;
+
+/// <summary>
+/// Encodes boxes as regression deltas relative to proposals and decodes them back (SPEC §5).
+/// For a proposal P and a target G (centre x, y = x1 + 0.5w, y1 + 0.5h; w = x2 - x1, h = y2 - y1):
+/// <c>dx = WeightX·(Gx − Px)/Pw, dy = WeightY·(Gy − Py)/Ph, dw = WeightW·log(Gw/Pw), dh = WeightH·log(Gh/Ph)</c>.
+/// Weights are the reciprocal target standard deviations: <see cref="Unit"/> gives raw deltas,
+/// <see cref="FixedStd"/> the py-faster-rcnn / torchvision normalisation (stds 0.1, 0.1, 0.2, 0.2).
+/// Shape shorthand: R proposals, k boxes per proposal (class-specific; k = K or K+1).
+/// </summary>
+/// <param name="WeightX">Multiplier of dx (1/std).</param>
+/// <param name="WeightY">Multiplier of dy (1/std).</param>
+/// <param name="WeightW">Multiplier of dw (1/std).</param>
+/// <param name="WeightH">Multiplier of dh (1/std).</param>
+public sealed record BoxCoder(double WeightX = 1, double WeightY = 1, double WeightW = 1, double WeightH = 1)
+{
+    /// <summary>The default clamp of the (unweighted) dw, dh before <c>exp</c>: log(1000/16).</summary>
+    public static readonly double DefaultClampLog = Math.Log(1000.0 / 16);
+
+    /// <summary>Raw, unnormalised deltas (all weights 1).</summary>
+    public static BoxCoder Unit { get; } = new();
+
+    /// <summary>
+    /// Fixed-std normalisation of py-faster-rcnn and the paper's released models
+    /// (stds 0.1, 0.1, 0.2, 0.2, i.e. weights 10, 10, 5, 5; torchvision's Fast/Faster R-CNN box head).
+    /// </summary>
+    public static BoxCoder FixedStd { get; } = new(10, 10, 5, 5);
+
+    /// <summary>Upper clamp of the unweighted dw, dh at decode time, keeping <c>exp</c> finite.</summary>
+    public double ClampLog { get; init; } = DefaultClampLog;
+
+    /// <summary>
+    /// Regression targets (R,4) of ground-truth boxes <paramref name="gt"/> (R,4) relative to
+    /// <paramref name="proposals"/> (R,4), row by row, multiplied by the weights.
+    /// Degenerate proposals or targets (zero or negative width/height) give non-finite deltas.
+    /// </summary>
+    public Tensor Encode(Tensor proposals, Tensor gt)
+    {
+        BoxOps.CheckBoxes(proposals, nameof(proposals));
+        BoxOps.CheckBoxes(gt, nameof(gt));
+        if (proposals.shape[0] != gt.shape[0])
+            throw new ArgumentException(
+                $"proposals and gt need the same number of rows, got {proposals.shape[0]} and {gt.shape[0]}.");
+        using var scope = NewDisposeScope();
+        var (px, py, pw, ph) = Centres(proposals);
+        var (gx, gy, gw, gh) = Centres(gt);
+        var dx = (gx - px).div_(pw).mul_(WeightX);
+        var dy = (gy - py).div_(ph).mul_(WeightY);
+        var dw = (gw / pw).log_().mul_(WeightW);
+        var dh = (gh / ph).log_().mul_(WeightH);
+        return stack(new[] { dx, dy, dw, dh }, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Applies deltas (R,4k) — k ≥ 1 groups of (dx, dy, dw, dh), e.g. one per class — to
+    /// <paramref name="proposals"/> (R,4) → boxes (R,4k). Deltas are divided by the weights and
+    /// dw, dh clamped above at <see cref="ClampLog"/> before <c>exp</c>; the boxes are
+    /// <c>(cx − 0.5w, cy − 0.5h, cx + 0.5w, cy + 0.5h)</c> (no −1). Not clipped to the image.
+    /// </summary>
+    public Tensor Decode(Tensor deltas, Tensor proposals)
+    {
+        BoxOps.CheckBoxes(proposals, nameof(proposals));
+        if (deltas.dim() != 2 || deltas.shape[1] == 0 || deltas.shape[1] % 4 != 0)
+            throw new ArgumentException($"deltas must have shape (R,4k), got {BoxOps.ShapeText(deltas)}.", nameof(deltas));
+        if (deltas.shape[0] != proposals.shape[0])
+            throw new ArgumentException(
+                $"deltas and proposals need the same number of rows, got {deltas.shape[0]} and {proposals.shape[0]}.");
+        using var scope = NewDisposeScope();
+        long r = deltas.shape[0], k = deltas.shape[1] / 4;
+        var d = deltas.to_type(proposals.dtype).reshape(r, k, 4);
+        var dx = d.select(2, 0) / WeightX;                                     // (R,k)
+        var dy = d.select(2, 1) / WeightY;
+        var dw = (d.select(2, 2) / WeightW).clamp_(max: ClampLog);
+        var dh = (d.select(2, 3) / WeightH).clamp_(max: ClampLog);
+
+        var (px, py, pw, ph) = Centres(proposals);                             // (R) each
+        pw = pw.unsqueeze(1);
+        ph = ph.unsqueeze(1);
+        var cx = dx * pw + px.unsqueeze(1);
+        var cy = dy * ph + py.unsqueeze(1);
+        var halfW = dw.exp_().mul_(pw).mul_(0.5);
+        var halfH = dh.exp_().mul_(ph).mul_(0.5);
+        var boxes = stack(new[] { cx - halfW, cy - halfH, cx + halfW, cy + halfH }, 2);  // (R,k,4)
+        return boxes.reshape(r, 4 * k).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Centre x, centre y, width, height (each (R)) of boxes (R,4).</summary>
+    private static (Tensor Cx, Tensor Cy, Tensor W, Tensor H) Centres(Tensor boxes)
+    {
+        var c = boxes.unbind(1);
+        var w = c[2] - c[0];
+        var h = c[3] - c[1];
+        return (c[0] + 0.5 * w, c[1] + 0.5 * h, w, h);
+    }
+}
