@@ -27,25 +27,11 @@ public static class RoiPool
     public static (Tensor Output, Tensor Argmax) Forward(
         Tensor features, Tensor rois, int pooledHeight, int pooledWidth, double spatialScale)
     {
-        ValidateArguments(features, rois, pooledHeight, pooledWidth, spatialScale);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        long n = features.shape[0], c = features.shape[1], h = features.shape[2], w = features.shape[3];
-        long r = rois.shape[0];
-        var output = empty(new[] { r, c, pooledHeight, pooledWidth }, float32);
-        var argmax = empty(new[] { r, c, pooledHeight, pooledWidth }, int32);
-        if (r > 0 && c > 0)
-        {
-            var channelsLast = features.detach().permute(0, 2, 3, 1).contiguous();
-            var roiRows = rois.detach().to_type(float32).contiguous();
-            ValidateBatchIndices(roiRows, n);
-            RoiPoolKernel.Forward(channelsLast, roiRows, (int)c, (int)h, (int)w, pooledHeight, pooledWidth,
-                (float)spatialScale, output, argmax);
-        }
-        return (output.MoveToOuterDisposeScope(), argmax.MoveToOuterDisposeScope());
+        var (output, argmax) = Pool(features, rois, pooledHeight, pooledWidth, spatialScale, withArgmax: true);
+        return (output, argmax!);
     }
 
-    /// <summary>The backward pass: the gradient w.r.t. the features of shape <paramref name="featureShape"/>.</summary>
+    /// <summary>The backward pass (paper eq. 4): dL/d(features) of shape <paramref name="featureShape"/>.</summary>
     public static Tensor Backward(Tensor gradOutput, Tensor argmax, Tensor rois, long[] featureShape)
     {
         using var scope = NewDisposeScope();
@@ -53,12 +39,32 @@ public static class RoiPool
         var gradInput = zeros(featureShape, float32);
         if (argmax.numel() > 0)
         {
-            var g = gradOutput.detach().to_type(float32).contiguous();
-            var a = argmax.contiguous();
             var batchIndex = rois.detach().select(1, 0).to_type(int32).contiguous();
-            RoiPoolKernel.Backward(g, a, batchIndex, gradInput);
+            RoiPoolKernel.Backward(gradOutput.detach().to_type(float32).contiguous(), argmax.contiguous(), batchIndex, gradInput);
         }
         return gradInput.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The forward; the argmax (R×C×PH×PW int32) only when the backward will need it.</summary>
+    internal static (Tensor Output, Tensor? Argmax) Pool(
+        Tensor features, Tensor rois, int pooledHeight, int pooledWidth, double spatialScale, bool withArgmax)
+    {
+        ValidateArguments(features, rois, pooledHeight, pooledWidth, spatialScale);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long[] shape = [rois.shape[0], features.shape[1], pooledHeight, pooledWidth];
+        var output = TensorMemory.EmptyLarge(shape, float32);
+        var argmax = withArgmax ? TensorMemory.EmptyLarge(shape, int32) : null;
+        var roiRows = rois.detach().to_type(float32).contiguous();
+        ValidateBatchIndices(roiRows, features.shape[0]);
+        if (output.numel() > 0)
+        {
+            var channelsLast = features.detach().permute(0, 2, 3, 1).contiguous();
+            var geometry = new RoiPoolKernel.Geometry((int)features.shape[1], (int)features.shape[2], (int)features.shape[3],
+                pooledHeight, pooledWidth, (float)spatialScale);
+            RoiPoolKernel.Forward(channelsLast, roiRows, geometry, output, argmax);
+        }
+        return (output.MoveToOuterDisposeScope(), argmax?.MoveToOuterDisposeScope());
     }
 
     private static void ValidateArguments(Tensor features, Tensor rois, int pooledHeight, int pooledWidth, double spatialScale)
@@ -79,6 +85,7 @@ public static class RoiPool
 
     private static void ValidateBatchIndices(Tensor roiRows, long imageCount)
     {
+        if (roiRows.shape[0] == 0) return;
         var batch = roiRows.select(1, 0);
         float min = batch.min().item<float>(), max = batch.max().item<float>();
         if (min < 0 || max > imageCount - 1 || batch.frac().abs().max().item<float>() != 0)
@@ -96,9 +103,13 @@ internal sealed class RoiPoolFunction : autograd.SingleTensorFunction<RoiPoolFun
     {
         var features = (Tensor)vars[0];
         var rois = (Tensor)vars[1];
-        var (output, argmax) = RoiPool.Forward(features, rois, (int)vars[2], (int)vars[3], (double)vars[4]);
-        ctx.save_for_backward([argmax, rois.detach()]);
-        ctx.save_data("featureShape", features.shape);
+        // Without a gradient to propagate (inference), skip the argmax: pooling then takes only maxima.
+        var (output, argmax) = RoiPool.Pool(features, rois, (int)vars[2], (int)vars[3], (double)vars[4], withArgmax: features.requires_grad);
+        if (argmax is not null)
+        {
+            ctx.save_for_backward([argmax, rois.detach()]);
+            ctx.save_data("featureShape", features.shape);
+        }
         return output;
     }
 

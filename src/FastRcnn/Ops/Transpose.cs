@@ -25,6 +25,20 @@ internal static unsafe class Transpose
             for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
     }
 
+    /// <summary>Copies <paramref name="count"/> values with non-temporal stores where aligned, so a large
+    /// output that will not be read soon bypasses the caches (no read-for-ownership of its lines).</summary>
+    public static void CopyStreaming(float* src, float* dst, long count)
+    {
+        long i = 0;
+        if (Avx.IsSupported)
+        {
+            for (; i < count && ((long)(dst + i) & 31) != 0; i++) dst[i] = src[i];
+            for (; i + 8 <= count; i += 8) Avx.StoreAlignedNonTemporal(dst + i, Avx.LoadVector256(src + i));
+            Sse.StoreFence();
+        }
+        for (; i < count; i++) dst[i] = src[i];
+    }
+
     /// <summary>Transposes the 8×8 tile at src (row stride <paramref name="srcStride"/>) into dst.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile8x8(float* src, int srcStride, float* dst, int dstStride)

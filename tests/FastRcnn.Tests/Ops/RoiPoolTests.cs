@@ -43,6 +43,7 @@ public class RoiPoolTests
     [InlineData(2, 13, 12, 10, 6, 6, 2)]    // channels not a multiple of the SIMD width, two images
     [InlineData(3, 37, 5, 17, 3, 5, 3)]     // non-square output, three images
     [InlineData(2, 64, 20, 25, 7, 7, 4)]
+    [InlineData(1, 147, 8, 9, 7, 7, 5)]   // AVX-512 groups, a Vector<float> group and a tail
     public void Forward_matches_the_reference_on_random_cases(int n, int c, int h, int w, int ph, int pw, int seed)
     {
         var rng = new Random(seed);
@@ -50,6 +51,24 @@ public class RoiPoolTests
         AssertMatchesReference(x, n, c, h, w, RandomRois(rng, 60, n, w * 16, h * 16, onGrid: true), ph, pw, Stride16);
         AssertMatchesReference(x, n, c, h, w, RandomRois(rng, 60, n, w * 16, h * 16, onGrid: false), ph, pw, Stride16);
         AssertMatchesReference(x, n, c, h, w, RandomRois(rng, 30, n, w * 2, h * 2, onGrid: false), ph, pw, 0.5f);
+    }
+
+    [Theory]
+    [InlineData(13, 21)]
+    [InlineData(64, 22)]    // one AVX-512 group
+    [InlineData(147, 23)]   // two AVX-512 groups, a Vector<float> group and a tail
+    public void Inference_without_gradients_takes_the_max_only_path_with_the_same_output(int c, int seed)
+    {
+        var rng = new Random(seed);
+        const int n = 2, h = 10, w = 12;
+        var x = RandomFeatures(rng, n * c * h * w);
+        var rois = RandomRois(rng, 50, n, w * 16, h * 16, onGrid: true);
+        var (expected, _) = RoiPoolReference.Forward(x, n, c, h, w, rois, 7, 7, Stride16);
+        using var scope = NewDisposeScope();
+        var features = tensor(x).reshape(n, c, h, w);
+        Assert.False(features.requires_grad);
+        var output = RoiPool.Apply(features, tensor(rois).reshape(rois.Length / 5, 5), 7, 7, Stride16);
+        Assert.Equal(expected, output.data<float>().ToArray());
     }
 
     [Fact]
@@ -109,24 +128,36 @@ public class RoiPoolTests
         Assert.Equal(new[] { 0, 2, 8, 10, 0, 2, 8, 10 }, argmax.data<int>().ToArray());
     }
 
-    [Fact]
-    public void Backward_matches_the_reference_on_random_cases()
+    [Theory]
+    [InlineData(19, 3)]   // fewer channels than one SIMD group
+    [InlineData(69, 4)]   // two full groups and a tail
+    public void Backward_matches_the_reference_on_random_cases(int c, int seed)
     {
-        var rng = new Random(3);
-        const int n = 2, c = 19, h = 11, w = 13, ph = 7, pw = 7;
+        var rng = new Random(seed);
+        const int n = 2, h = 11, w = 13, ph = 7, pw = 7;
         var x = RandomFeatures(rng, n * c * h * w);
         var rois = RandomRois(rng, 80, n, w * 16, h * 16, onGrid: true);
         int r = rois.Length / 5;
         var gradOut = Enumerable.Range(0, r * c * ph * pw).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var (_, argmax) = RoiPoolReference.Forward(x, n, c, h, w, rois, ph, pw, Stride16);
+        var expected = RoiPoolReference.Backward(gradOut, argmax, rois, n, c, h, w, ph * pw);
 
         using var scope = NewDisposeScope();
         var features = tensor(x).reshape(n, c, h, w).requires_grad_();
         var output = RoiPool.Apply(features, tensor(rois).reshape(r, 5), ph, pw, Stride16);
         output.backward([tensor(gradOut).reshape(output.shape)]);
-
-        var (_, argmax) = RoiPoolReference.Forward(x, n, c, h, w, rois, ph, pw, Stride16);
-        var expected = RoiPoolReference.Backward(gradOut, argmax, rois, n, c, h, w, ph * pw);
         Assert.Equal(expected, features.grad!.data<float>().ToArray());
+
+        // The same sums in the same order whatever the thread count.
+        int threads = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 1;
+            var (_, argmaxTensor) = RoiPool.Forward(features, tensor(rois).reshape(r, 5), ph, pw, Stride16);
+            var single = RoiPool.Backward(tensor(gradOut).reshape(output.shape), argmaxTensor, tensor(rois).reshape(r, 5), features.shape);
+            Assert.Equal(expected, single.data<float>().ToArray());
+        }
+        finally { Parallelism.Threads = threads; }
     }
 
     [Fact]
