@@ -24,7 +24,7 @@ internal static unsafe class TensorMemory
     {
         var tensor = empty(shape, dtype);
         long bytes = tensor.numel() * tensor.element_size();
-        if (bytes >= 4 * HugePage && OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("NOHUGE") != "1")
+        if (bytes >= 4 * HugePage && OperatingSystem.IsLinux())
         {
             long start = ((long)Pointer<byte>(tensor) + HugePage - 1) & ~(HugePage - 1);
             long end = ((long)Pointer<byte>(tensor) + bytes) & ~(HugePage - 1);
