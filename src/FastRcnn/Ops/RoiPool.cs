@@ -27,11 +27,15 @@ public static class RoiPool
     public static (Tensor Output, Tensor Argmax) Forward(
         Tensor features, Tensor rois, int pooledHeight, int pooledWidth, double spatialScale)
     {
+        using var scope = NewDisposeScope();
         var (output, argmax) = Pool(features, rois, pooledHeight, pooledWidth, spatialScale, withArgmax: true);
-        return (output, argmax!);
+        return (output.MoveToOuterDisposeScope(), argmax!.to_type(int32).MoveToOuterDisposeScope());
     }
 
-    /// <summary>The backward pass (paper eq. 4): dL/d(features) of shape <paramref name="featureShape"/>.</summary>
+    /// <summary>
+    /// The backward pass (paper eq. 4): dL/d(features) of shape <paramref name="featureShape"/>, from
+    /// the argmax of the forward (int32, or int16 as the autograd path keeps it).
+    /// </summary>
     public static Tensor Backward(Tensor gradOutput, Tensor argmax, Tensor rois, long[] featureShape)
     {
         using var scope = NewDisposeScope();
@@ -45,7 +49,10 @@ public static class RoiPool
         return gradInput.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The forward; the argmax (R×C×PH×PW int32) only when the backward will need it.</summary>
+    /// <summary>
+    /// The forward; the argmax (R×C×PH×PW) only when the backward will need it, as int16 when every
+    /// cell index fits (H·W &lt; 2^15: a quarter of the output's bytes instead of half), else int32.
+    /// </summary>
     internal static (Tensor Output, Tensor? Argmax) Pool(
         Tensor features, Tensor rois, int pooledHeight, int pooledWidth, double spatialScale, bool withArgmax)
     {
@@ -54,7 +61,8 @@ public static class RoiPool
         using var noGrad = no_grad();
         long[] shape = [rois.shape[0], features.shape[1], pooledHeight, pooledWidth];
         var output = TensorMemory.EmptyLarge(shape, float32);
-        var argmax = withArgmax ? TensorMemory.EmptyLarge(shape, int32) : null;
+        var indexType = features.shape[2] * features.shape[3] <= short.MaxValue ? int16 : int32;
+        var argmax = withArgmax ? TensorMemory.EmptyLarge(shape, indexType) : null;
         var roiRows = rois.detach().to_type(float32).contiguous();
         ValidateBatchIndices(roiRows, features.shape[0]);
         if (output.numel() > 0)

@@ -38,13 +38,17 @@ internal static unsafe class RoiPoolKernel
         }
     }
 
-    /// <summary>Pools every RoI. <paramref name="argmax"/> may be null when the indices are not wanted.</summary>
+    /// <summary>
+    /// Pools every RoI. <paramref name="argmax"/> (int32, or int16 when H·W &lt; 2^15) may be null when
+    /// the indices are not wanted.
+    /// </summary>
     public static void Forward(Tensor channelsLast, Tensor rois, Geometry g, Tensor output, Tensor? argmax)
     {
         float* features = TensorMemory.Pointer<float>(channelsLast);
         float* roi = TensorMemory.Pointer<float>(rois);
         float* outp = TensorMemory.Pointer<float>(output);
-        int* argp = argmax is null ? null : TensorMemory.Pointer<int>(argmax);
+        bool narrow = argmax is not null && argmax.dtype == ScalarType.Int16;
+        byte* argp = argmax is null ? null : TensorMemory.Pointer<byte>(argmax);
         int r = (int)rois.shape[0], c = g.Channels, bins = g.Bins;
         const int chunk = 4;
         Parallel.For(0, (r + chunk - 1) / chunk, Parallelism.Options,
@@ -68,7 +72,8 @@ internal static unsafe class RoiPoolKernel
                         Transpose.CopyStreaming(transposed, outp + outBase, (long)bins * c);
                         if (argp == null) continue;
                         Transpose.Block((float*)index, bins, c, transposed);
-                        Transpose.CopyStreaming(transposed, (float*)(argp + outBase), (long)bins * c);
+                        if (narrow) Transpose.NarrowToInt16((int*)transposed, (short*)argp + outBase, (long)bins * c);
+                        else Transpose.CopyStreaming(transposed, (float*)argp + outBase, (long)bins * c);
                     }
                 }
                 return ws;
@@ -83,8 +88,15 @@ internal static unsafe class RoiPoolKernel
     /// </summary>
     public static void Backward(Tensor gradOutput, Tensor argmax, Tensor batchIndex, Tensor gradInput)
     {
+        if (argmax.dtype == ScalarType.Int16) Backward<short>(gradOutput, argmax, batchIndex, gradInput);
+        else Backward<int>(gradOutput, argmax, batchIndex, gradInput);
+    }
+
+    private static void Backward<TIndex>(Tensor gradOutput, Tensor argmax, Tensor batchIndex, Tensor gradInput)
+        where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
         float* g = TensorMemory.Pointer<float>(gradOutput);
-        int* a = TensorMemory.Pointer<int>(argmax);
+        TIndex* a = TensorMemory.Pointer<TIndex>(argmax);
         int* b = TensorMemory.Pointer<int>(batchIndex);
         float* gi = TensorMemory.Pointer<float>(gradInput);
         int r = (int)argmax.shape[0], c = (int)argmax.shape[1];
@@ -99,13 +111,13 @@ internal static unsafe class RoiPoolKernel
                 float* imageGrad = gi + (long)b[i] * c * plane;
                 long rowBase = ((long)i * c + k0) * bins;
                 float* go = g + rowBase;
-                int* am = a + rowBase;
+                TIndex* am = a + rowBase;
                 for (int k = k0; k < k1; k++, go += bins, am += bins)
                 {
                     float* channelGrad = imageGrad + k * plane;
                     for (int j = 0; j < bins; j++)
                     {
-                        int cell = am[j];
+                        int cell = int.CreateTruncating(am[j]);
                         if (cell >= 0) channelGrad[cell] += go[j];
                     }
                 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -37,6 +38,16 @@ internal static unsafe class Transpose
             Sse.StoreFence();
         }
         for (; i < count; i++) dst[i] = src[i];
+    }
+
+    /// <summary>dst[i] = (short)src[i]: cell indices below 2^15, and -1, survive the narrowing.</summary>
+    public static void NarrowToInt16(int* src, short* dst, long count)
+    {
+        long i = 0;
+        int lanes = Vector<int>.Count;
+        for (; i + 2 * lanes <= count; i += 2 * lanes)
+            Vector.Narrow(Vector.Load(src + i), Vector.Load(src + i + lanes)).Store(dst + i);
+        for (; i < count; i++) dst[i] = (short)src[i];
     }
 
     /// <summary>Transposes the 8×8 tile at src (row stride <paramref name="srcStride"/>) into dst.</summary>
