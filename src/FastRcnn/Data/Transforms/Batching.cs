@@ -44,7 +44,8 @@ public static class Batching
         for (int i = 0; i < images.Count; i++)
         {
             var t = images[i];
-            if (t.dim() != 3 || t.shape[0] != first.shape[0] || t.dtype != first.dtype || t.device != first.device)
+            if (t.dim() != 3 || t.shape[0] != first.shape[0] || t.dtype != first.dtype ||
+                t.device_type != first.device_type || t.device_index != first.device_index)
                 throw new ArgumentException(
                     $"Image {i} is ({string.Join(",", t.shape)}) {t.dtype} on {t.device}; all images must be (C,H,W) " +
                     $"with C = {first.shape[0]}, dtype {first.dtype}, device {first.device}.", nameof(images));
