@@ -1,0 +1,191 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Imaging;
+
+/// <summary>
+/// Image decoding and encoding (SkiaSharp). Decodes JPEG, PNG and BMP (and whatever else Skia
+/// decodes: GIF first frame, WebP, ICO) into 8-bit RGB; encodes PNG (lossless) and JPEG.
+/// </summary>
+/// <remarks>
+/// Decoding returns the stored pixels as they are: no colour-profile conversion, no EXIF
+/// orientation (like PIL's <c>Image.open(..).convert("RGB")</c>, which is what VOC and COCO box
+/// annotations refer to); grey and palette images are expanded to RGB; an alpha channel is
+/// dropped (not composited). Every decoding failure is an <see cref="ImageDecodeException"/>
+/// naming the source. File writes are atomic: the bytes go to a temporary file in the target
+/// directory, which is then renamed over the target, so readers never see a partial image.
+/// </remarks>
+public static class ImageIO
+{
+    /// <summary>Default JPEG quality (1–100).</summary>
+    public const int DefaultJpegQuality = 95;
+
+    /// <summary>Reads and decodes the image file at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageDecodeException">The file is empty, corrupt, truncated or unsupported.</exception>
+    public static RgbImage Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Decode(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads the image at <paramref name="path"/> as a CPU tensor (3,H,W) RGB, uint8 or float32 (0–255).</summary>
+    public static Tensor ReadTensor(string path, ScalarType dtype = ScalarType.Byte) => Read(path).ToTensor(dtype);
+
+    /// <summary>Decodes an encoded image; <paramref name="sourceName"/> names it in error messages.</summary>
+    public static RgbImage Decode(byte[] encoded, string sourceName = "<bytes>")
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.Length == 0)
+            throw new ImageDecodeException(sourceName, "the data is empty (0 bytes).");
+        using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var created);
+        if (codec is null)
+            throw new ImageDecodeException(sourceName, DescribeCreateFailure(created, encoded));
+        return DecodePixels(codec, sourceName, encoded.Length);
+    }
+
+    /// <summary>Decodes an image read to the end of <paramref name="stream"/>.</summary>
+    public static RgbImage Decode(Stream stream, string sourceName = "<stream>")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return Decode(buffer.ToArray(), sourceName);
+    }
+
+    /// <summary>Decodes an encoded image to a CPU tensor (3,H,W) RGB, uint8 or float32 (0–255).</summary>
+    public static Tensor DecodeTensor(byte[] encoded, ScalarType dtype = ScalarType.Byte, string sourceName = "<bytes>") =>
+        Decode(encoded, sourceName).ToTensor(dtype);
+
+    /// <summary>
+    /// Reads only the header of the image file at <paramref name="path"/> to get its size
+    /// (stored orientation). False when the file is missing or not a recognised image.
+    /// </summary>
+    public static bool TryReadSize(string path, out int width, out int height)
+    {
+        width = height = 0;
+        try
+        {
+            using var file = File.OpenRead(path);
+            using var codec = SKCodec.Create(file, out _);
+            if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0)
+                return false;
+            (width, height) = (codec.Info.Width, codec.Info.Height);
+            return true;
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>Writes <paramref name="image"/> as PNG to <paramref name="path"/> (atomic; creates the directory).</summary>
+    public static void WritePng(RgbImage image, string path) =>
+        WriteAtomic(path, s => EncodePng(image, s));
+
+    /// <summary>Writes <paramref name="image"/> as JPEG of <paramref name="quality"/> (1–100) to <paramref name="path"/> (atomic).</summary>
+    public static void WriteJpeg(RgbImage image, string path, int quality = DefaultJpegQuality) =>
+        WriteAtomic(path, s => EncodeJpeg(image, s, quality));
+
+    /// <summary>
+    /// Writes <paramref name="image"/> in the format named by the extension of <paramref name="path"/>:
+    /// <c>.png</c>, or <c>.jpg</c>/<c>.jpeg</c> with <paramref name="jpegQuality"/>.
+    /// </summary>
+    public static void Write(RgbImage image, string path, int jpegQuality = DefaultJpegQuality)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        switch (ext)
+        {
+            case ".png": WritePng(image, path); break;
+            case ".jpg" or ".jpeg": WriteJpeg(image, path, jpegQuality); break;
+            default:
+                throw new ArgumentException($"Cannot write '{path}': unknown image extension '{ext}' (use .png, .jpg or .jpeg).", nameof(path));
+        }
+    }
+
+    /// <summary>Encodes <paramref name="image"/> as PNG into <paramref name="destination"/>.</summary>
+    public static void EncodePng(RgbImage image, Stream destination) =>
+        Encode(image, destination, SKEncodedImageFormat.Png, 100);
+
+    /// <summary>Encodes <paramref name="image"/> as JPEG (4:2:0) of <paramref name="quality"/> (1–100) into <paramref name="destination"/>.</summary>
+    public static void EncodeJpeg(RgbImage image, Stream destination, int quality = DefaultJpegQuality)
+    {
+        if (quality is < 1 or > 100)
+            throw new ArgumentOutOfRangeException(nameof(quality), quality, "JPEG quality must be in 1..100.");
+        Encode(image, destination, SKEncodedImageFormat.Jpeg, quality);
+    }
+
+    private static RgbImage DecodePixels(SKCodec codec, string source, long byteCount)
+    {
+        int w = codec.Info.Width, h = codec.Info.Height;
+        string format = codec.EncodedFormat.ToString().ToUpperInvariant();
+        if (w <= 0 || h <= 0)
+            throw new ImageDecodeException(source, $"the {format} header gives an invalid size {w}x{h}.");
+        if (4L * w * h > Array.MaxLength)
+            throw new ImageDecodeException(source, $"the {format} image is too large to decode ({w}x{h}).");
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[4 * w * h];
+        var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        SKCodecResult result;
+        try { result = codec.GetPixels(info, handle.AddrOfPinnedObject()); }
+        finally { handle.Free(); }
+        if (result != SKCodecResult.Success)
+            throw new ImageDecodeException(source, result switch
+            {
+                SKCodecResult.IncompleteInput =>
+                    $"the {format} data ends early: the file is truncated ({byteCount} bytes for a {w}x{h} image).",
+                SKCodecResult.ErrorInInput => $"the {format} data is corrupt ({w}x{h}, {byteCount} bytes).",
+                _ => $"the {format} decoder failed ({result}).",
+            });
+        return SkiaPixels.FromRgba(rgba, w, h);
+    }
+
+    private static string DescribeCreateFailure(SKCodecResult result, byte[] encoded)
+    {
+        string head = Convert.ToHexString(encoded, 0, Math.Min(8, encoded.Length));
+        return result switch
+        {
+            SKCodecResult.IncompleteInput =>
+                $"the data is too short for an image header ({encoded.Length} bytes; truncated?), first bytes 0x{head}.",
+            SKCodecResult.Unimplemented =>
+                $"unsupported image format (first bytes 0x{head}); JPEG, PNG and BMP are supported.",
+            _ => $"not a recognised JPEG, PNG or BMP image or a corrupt header ({result}), first bytes 0x{head}.",
+        };
+    }
+
+    private static void Encode(RgbImage image, Stream destination, SKEncodedImageFormat format, int quality)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(destination);
+        var rgba = SkiaPixels.ToRgba(image);
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        try
+        {
+            using var pixmap = new SKPixmap(info, handle.AddrOfPinnedObject(), info.RowBytes);
+            using var data = pixmap.Encode(format, quality)
+                ?? throw new IOException($"SkiaSharp could not encode a {image.Width}x{image.Height} image as {format}.");
+            data.SaveTo(destination);
+        }
+        finally { handle.Free(); }
+    }
+
+    private static void WriteAtomic(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
+                write(file);
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { /* best effort */ }
+            throw;
+        }
+    }
+}
