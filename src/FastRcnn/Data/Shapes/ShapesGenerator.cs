@@ -104,7 +104,8 @@ public static class ShapesGenerator
                 VocWriter.WriteAnnotation(record, ClassNames, root);
                 Interlocked.Add(ref objects, record.Objects.Count);
                 Interlocked.Add(ref difficult, record.Objects.Count(o => o.Difficult));
-                progress?.Report(Interlocked.Increment(ref done));
+                int finished = Interlocked.Increment(ref done); // outside ?.: must run without a progress sink too
+                progress?.Report(finished);
             });
             VocWriter.WriteSplit(root, split, ids);
         }
