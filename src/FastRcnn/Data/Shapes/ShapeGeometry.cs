@@ -109,9 +109,9 @@ internal static class ShapeGeometry
             case 1: // regular pentagon or hexagon (no octagons: too close to a circle)
                 p.AddPoly(StarPoints(rng.Next(5, 7), 1f, rng.NextSingle() * MathF.PI, regular: true));
                 break;
-            case 2: // open arc of at most 200°: not a ring
-                p.AddArc(new SKRect(-1, -1, 1, 1), rng.NextSingle() * 360, Range(rng, 40, 200));
-                stroke = Range(rng, 0.06f, 0.3f);
+            case 2: // open arc of 90°–200°: not a ring, and long enough not to read as a bean or ellipse
+                p.AddArc(new SKRect(-1, -1, 1, 1), rng.NextSingle() * 360, Range(rng, 90, 200));
+                stroke = Range(rng, 0.06f, 0.22f);
                 break;
             case 3: // thick line or two-segment polyline
                 p.MoveTo(-1, Range(rng, -0.3f, 0.3f));
@@ -153,10 +153,15 @@ internal static class ShapeGeometry
         var pts = new SKPoint[n];
         for (int i = 0; i < n; i++)
         {
-            // Radii in [0.4, 1]: lumpy and without corners, neither ellipse nor star.
-            float a = 2 * MathF.PI * i / n, r = Range(rng, 0.4f, 1f);
+            float a = 2 * MathF.PI * i / n, r = Range(rng, 0.45f, 1f);
             pts[i] = new SKPoint(r * MathF.Cos(a), r * MathF.Sin(a));
         }
+        // One deep dent (radius ≤ 0.35) and one full lobe: kidney- or lump-shaped, never ellipse-like;
+        // the quadratic smoothing leaves no corners, so never star-like either.
+        int dent = rng.Next(n), lobe = (dent + n / 2) % n;
+        float ds = Range(rng, 0.15f, 0.35f) / pts[dent].Length, ls = 1f / pts[lobe].Length;
+        pts[dent] = new SKPoint(pts[dent].X * ds, pts[dent].Y * ds);
+        pts[lobe] = new SKPoint(pts[lobe].X * ls, pts[lobe].Y * ls);
         // Quadratic curves through the midpoints, the vertices as control points: a smooth closed blob.
         SKPoint Mid(int i) => new((pts[i % n].X + pts[(i + 1) % n].X) / 2, (pts[i % n].Y + pts[(i + 1) % n].Y) / 2);
         p.MoveTo(Mid(0));

@@ -134,7 +134,7 @@ internal static class ShapesScene
         {
             fill.Paint.Style = SKPaintStyle.Stroke;
             fill.Paint.StrokeWidth = MathF.Max(1.5f, stroke);
-            fill.Paint.StrokeCap = SKStrokeCap.Round;
+            fill.Paint.StrokeCap = SKStrokeCap.Butt; // square ends: a short thick stroke must not pass for an ellipse
         }
         return new Item(path, MaskPaint(relStroke > 0 ? fill.Paint.StrokeWidth : 0, strokeOnly: relStroke > 0), fill, null, -1, 0);
     }
@@ -145,7 +145,7 @@ internal static class ShapesScene
         Color = SKColors.White,
         Style = strokeOnly ? SKPaintStyle.Stroke : stroke > 0 ? SKPaintStyle.StrokeAndFill : SKPaintStyle.Fill,
         StrokeWidth = stroke,
-        StrokeCap = SKStrokeCap.Round,
+        StrokeCap = SKStrokeCap.Butt,
     };
 
     /// <summary>p' = T(cx, cy) · R(θ) · S(r·√a, r/√a) · p.</summary>
