@@ -51,8 +51,12 @@ public sealed record ShapesResult(string Root, int Images, int Objects, int Diff
 /// </summary>
 /// <remarks>
 /// Image i of split s is rendered from its own <see cref="Random"/> seeded with
-/// SplitMix64(seed, s, i), so the bytes are the same on every run and independent of thread scheduling.
-/// Annotation rules (boxes, difficult, truncated) are on <see cref="ShapesScene"/>.
+/// SplitMix64(seed, s, i), so the bytes are the same on every run and independent of thread scheduling
+/// (same build of SkiaSharp and same CPU features: Skia's rasteriser and libjpeg-turbo pick SIMD paths at run time).
+/// Boxes: the tight bounds of the full shape geometry — occluded parts included — rounded outwards to whole
+/// pixels and clipped to the image. Difficult: less than 40% of the shape's pixels visible (occlusion or the
+/// border), or a clipped box with √(w·h) &lt; 16 px. Shapes with less than 10% visible are not annotated.
+/// Truncated: the full geometry reaches beyond the border.
 /// </remarks>
 public static class ShapesGenerator
 {
@@ -96,7 +100,17 @@ public static class ShapesGenerator
         {
             int count = split == "train" ? options.TrainImages : options.TestImages;
             var ids = Enumerable.Range(0, count).Select(i => $"{split}_{i:D6}").ToArray();
-            Parallel.For(0, count, parallel, i =>
+            try
+            {
+                Parallel.For(0, count, parallel, i => RenderOne(i));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+            VocWriter.WriteSplit(root, split, ids);
+
+            void RenderOne(int i)
             {
                 var imagePath = Path.Combine(imageDir, ids[i] + ".jpg");
                 var (record, jpeg) = ShapesScene.Render(ImageSeed(options.Seed, splitIndex, i), ids[i], imagePath, options);
@@ -106,8 +120,7 @@ public static class ShapesGenerator
                 Interlocked.Add(ref difficult, record.Objects.Count(o => o.Difficult));
                 int finished = Interlocked.Increment(ref done); // outside ?.: must run without a progress sink too
                 progress?.Report(finished);
-            });
-            VocWriter.WriteSplit(root, split, ids);
+            }
         }
         WriteInfo(root, options);
         return new ShapesResult(root, done, objects, difficult, watch.Elapsed);
