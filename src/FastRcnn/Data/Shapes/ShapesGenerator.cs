@@ -143,7 +143,7 @@ public static class ShapesGenerator
         bool exists = generated.Any(d => Directory.Exists(Path.Combine(root, d))) || File.Exists(Path.Combine(root, VocReader.ClassFileName));
         if (exists && !overwrite)
         {
-            throw new IOException($"{root} already holds a dataset (Annotations/, JPEGImages/, ImageSets/ or classes.txt); choose another directory or overwrite");
+            throw new IOException($"{root} already holds a dataset (Annotations/, JPEGImages/, ImageSets/ or classes.txt); choose another directory or overwrite it (ShapesOptions.Overwrite, CLI: --force)");
         }
         foreach (var d in generated.Select(d => Path.Combine(root, d)).Where(Directory.Exists)) { Directory.Delete(d, recursive: true); }
         foreach (var f in new[] { VocReader.ClassFileName, InfoFileName }.Select(f => Path.Combine(root, f)).Where(File.Exists)) { File.Delete(f); }
