@@ -88,7 +88,7 @@ public static class BackboneWeights
     }
 
     /// <summary>The model parameter a file tensor initialises, or null.</summary>
-    private static string? MapName(string fileName, BackboneSpec spec)
+    internal static string? MapName(string fileName, BackboneSpec spec)
     {
         if (fileName.StartsWith("features.", StringComparison.Ordinal) || fileName.StartsWith("box_head.", StringComparison.Ordinal))
             return fileName;

@@ -41,7 +41,7 @@ public static class Backbones
         // S: torchvision AlexNet features[0..11]; conv1 frozen; classifier = dropout, fc6, relu, dropout, fc7, relu, fc8.
         "alexnet" => new("alexnet", 256, 1.0 / 16, 6, 4096, 4096, PixelPreprocessing.TorchvisionRgb,
             BackboneSpec.FeaturesUpTo(0), "classifier.1", "classifier.4"),
-        "small" => new("small", 256, 1.0 / 16, 5, 1024, 1024, PixelPreprocessing.TorchvisionRgb,
+        "small" => new("small", 256, 1.0 / 16, 5, 512, 512, PixelPreprocessing.TorchvisionRgb,
             [], null, null),
         _ => throw new ArgumentException($"Unknown backbone '{name}' (known: {string.Join(", ", Names)}).", nameof(name)),
     };

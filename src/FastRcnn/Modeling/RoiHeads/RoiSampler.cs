@@ -80,7 +80,7 @@ public sealed class RoiSampler : IDisposable
             : image.GtIgnore.logical_not().nonzero().reshape(-1);
         var gtBoxes = image.GtBoxes.to_type(float32).index_select(0, keepGt);
         var gtClasses = image.GtClasses.to_type(int64).index_select(0, keepGt);
-        if (gtBoxes.shape[0] == 0) return SampledRois.Empty();   // no IoU ≥ 0.1 possible: neither fg nor bg
+        if (gtBoxes.shape[0] == 0) return EmptyOutOfScope();   // no IoU ≥ 0.1 possible: neither fg nor bg
 
         var boxes = image.ProposalBoxes.to_type(float32);
         if (Options.AddGroundTruth) boxes = cat([boxes, gtBoxes], 0);
@@ -91,7 +91,7 @@ public sealed class RoiSampler : IDisposable
         var fg = Draw(isFg.nonzero().reshape(-1), Options.ForegroundPerImage);
         var bg = Draw(isBg.nonzero().reshape(-1), Options.RoisPerImage - (int)fg.shape[0]);
         int fgCount = (int)fg.shape[0], bgCount = (int)bg.shape[0];
-        if (fgCount + bgCount == 0) return SampledRois.Empty();
+        if (fgCount + bgCount == 0) return EmptyOutOfScope();
 
         var keep = cat([fg, bg], 0);
         var matchedKeep = matched.index_select(0, keep);
@@ -103,6 +103,18 @@ public sealed class RoiSampler : IDisposable
     }
 
     public void Dispose() => _generator.Dispose();
+
+    /// <summary>An empty sample whose tensors survive the enclosing dispose scope of <see cref="Sample"/>.</summary>
+    private static SampledRois EmptyOutOfScope()
+    {
+        var empty = SampledRois.Empty();
+        return empty with
+        {
+            ProposalBoxes = empty.ProposalBoxes.MoveToOuterDisposeScope(),
+            GtClasses = empty.GtClasses.MoveToOuterDisposeScope(),
+            MatchedGtBoxes = empty.MatchedGtBoxes.MoveToOuterDisposeScope(),
+        };
+    }
 
     /// <summary>Up to <paramref name="count"/> of <paramref name="candidates"/>, drawn without replacement.</summary>
     private Tensor Draw(Tensor candidates, int count)
