@@ -1,0 +1,102 @@
+using FastRcnn.IO;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Modeling.Backbones;
+
+/// <summary>A tensor of the file whose shape differs from the model parameter it names.</summary>
+public sealed record ShapeMismatch(string FileName, string ModelName, long[] FileShape, long[] ModelShape)
+{
+    public override string ToString() =>
+        $"{FileName} → {ModelName}: file [{string.Join(", ", FileShape)}], model [{string.Join(", ", ModelShape)}]";
+}
+
+/// <summary>
+/// What an import did. <see cref="Loaded"/>: model parameters set from the file. <see cref="Missing"/>:
+/// trunk and box-head parameters (<c>features.*</c>, <c>box_head.*</c>) the file did not provide (they keep
+/// their initial values; the predictor is always trained from scratch and never listed).
+/// <see cref="Unexpected"/>: file tensors that name nothing in the model (e.g. ImageNet's last
+/// classifier layer). <see cref="ShapeMismatches"/>: tensors that name a parameter of another shape (not loaded).
+/// </summary>
+public sealed record WeightImportReport(
+    string Path,
+    IReadOnlyList<string> Loaded,
+    IReadOnlyList<string> Missing,
+    IReadOnlyList<string> Unexpected,
+    IReadOnlyList<ShapeMismatch> ShapeMismatches)
+{
+    /// <summary>True when every trunk and box-head parameter came from the file.</summary>
+    public bool IsComplete => Missing.Count == 0 && ShapeMismatches.Count == 0;
+
+    public override string ToString() =>
+        $"{Path}: loaded {Loaded.Count}, missing {Missing.Count}, unexpected {Unexpected.Count}, shape mismatches {ShapeMismatches.Count}" +
+        string.Concat(ShapeMismatches.Select(m => $"\n  {m}")) +
+        (Missing.Count > 0 ? $"\n  missing: {string.Join(", ", Missing)}" : "");
+}
+
+/// <summary>Initialises a model's trunk and fc6/fc7 from ImageNet weights saved by torchvision.</summary>
+public static class BackboneWeights
+{
+    /// <summary>
+    /// Copies the tensors of a safetensors file with torchvision's names into <paramref name="model"/>:
+    /// <c>features.*</c> to the trunk of the same name, and the classifier layers the backbone names
+    /// (<see cref="BackboneSpec.TorchvisionFc6"/>, e.g. <c>classifier.0.*</c>) to <c>box_head.fc6.*</c> / <c>box_head.fc7.*</c>.
+    /// Tensors already named as the model's state dict (<c>box_head.fc6.weight</c>, …) load as they are.
+    /// Values are converted to float32; frozen flags are kept. Nothing crashes on partial matches: the
+    /// report lists what loaded, what is missing, what was unexpected and which shapes differ.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a safetensors file, or none of its tensors names a model parameter (message names the file).</exception>
+    public static WeightImportReport ImportTorchvision(FastRcnnModel model, string safetensorsPath)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var contents = SafeTensors.Read(safetensorsPath);
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var loaded = new List<string>();
+        var unexpected = new List<string>();
+        var mismatches = new List<ShapeMismatch>();
+        using (no_grad())
+        {
+            foreach (var (fileName, value) in contents.Tensors)
+            {
+                string? modelName = MapName(fileName, model.Spec);
+                if (modelName is null || !parameters.TryGetValue(modelName, out var parameter))
+                {
+                    unexpected.Add(fileName);
+                    continue;
+                }
+                if (!value.shape.SequenceEqual(parameter.shape))
+                {
+                    mismatches.Add(new ShapeMismatch(fileName, modelName, value.shape, parameter.shape));
+                    continue;
+                }
+                parameter.copy_(value.to_type(parameter.dtype));
+                loaded.Add(modelName);
+            }
+        }
+        foreach (var (_, value) in contents.Tensors) value.Dispose();
+        if (loaded.Count == 0)
+        {
+            string detail = mismatches.Count > 0
+                ? $"{mismatches.Count} tensors name model parameters but have other shapes, e.g. {mismatches[0]}"
+                : $"its {contents.Tensors.Count} tensors (e.g. {string.Join(", ", unexpected.Take(3))}) name no parameter of backbone '{model.Spec.Name}'";
+            throw new InvalidDataException($"{safetensorsPath}: no weights could be imported: {detail}.");
+        }
+        var missing = parameters.Keys
+            .Where(n => n.StartsWith("features.", StringComparison.Ordinal) || n.StartsWith("box_head.", StringComparison.Ordinal))
+            .Except(loaded).ToList();
+        return new WeightImportReport(safetensorsPath, loaded, missing, unexpected, mismatches);
+    }
+
+    /// <summary>The model parameter a file tensor initialises, or null.</summary>
+    internal static string? MapName(string fileName, BackboneSpec spec)
+    {
+        if (fileName.StartsWith("features.", StringComparison.Ordinal) || fileName.StartsWith("box_head.", StringComparison.Ordinal))
+            return fileName;
+        foreach (var (torchvision, ours) in new[] { (spec.TorchvisionFc6, "box_head.fc6"), (spec.TorchvisionFc7, "box_head.fc7") })
+        {
+            if (torchvision is not null && fileName.StartsWith(torchvision + ".", StringComparison.Ordinal))
+                return ours + fileName[torchvision.Length..];
+        }
+        return null;
+    }
+}

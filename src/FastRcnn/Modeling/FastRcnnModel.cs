@@ -1,0 +1,157 @@
+using FastRcnn.Modeling.Backbones;
+using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Ops;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Modeling;
+
+/// <summary>
+/// The Fast R-CNN network (SPEC §3): conv trunk at stride 16 → RoI pooling (PH×PW, scale 1/16) →
+/// box head (fc6, fc7) → predictor (<c>cls_score</c> K+1, <c>bbox_pred</c> 4(K+1)). Training samples
+/// RoIs per image and returns the multi-task loss (<see cref="Loss"/>); inference scores and decodes
+/// one image's proposals (<see cref="Predict"/>). Shape shorthand: N images, R RoIs, K object classes.
+/// </summary>
+/// <remarks>
+/// State-dict names: <c>features.*</c> (torchvision's), <c>box_head.fc6.*</c>, <c>box_head.fc7.*</c>,
+/// <c>predictor.cls_score.*</c>, <c>predictor.bbox_pred.*</c>. All initial weights and the RoI sampler
+/// derive from the seed; dropout draws from libtorch's global generator (<c>torch.random.manual_seed</c>).
+/// The caller picks the mode: <c>train()</c> before <see cref="Loss"/>; <see cref="Predict"/> always
+/// runs as in <c>eval()</c>.
+/// </remarks>
+public sealed class FastRcnnModel : nn.Module
+{
+    [ComponentName(Name = "features")] private readonly Sequential _features;
+    [ComponentName(Name = "roi_pool")] private readonly RoiPoolLayer _roiPool;
+    [ComponentName(Name = "box_head")] private readonly BoxHead _boxHead;
+    [ComponentName(Name = "predictor")] private readonly FastRcnnPredictor _predictor;
+    private readonly RoiSampler _sampler;
+
+    /// <summary>A detector for <paramref name="numClasses"/> object classes K on backbone <paramref name="backbone"/> (see <see cref="Backbones.Backbones.Names"/>).</summary>
+    public FastRcnnModel(string backbone, int numClasses, long seed = 0, FastRcnnOptions? options = null) : base(nameof(FastRcnnModel))
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
+        Options = options ?? new FastRcnnOptions();
+        Seed = seed;
+        using var generator = new Generator((ulong)seed);
+        (_features, Spec) = Backbones.Backbones.Create(backbone, generator);
+        _roiPool = new RoiPoolLayer(Spec.PooledSize, Spec.PooledSize, Spec.SpatialScale);
+        _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator);
+        _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);
+        _sampler = new RoiSampler(Options.Sampler, seed + 1);
+        RegisterComponents();
+        SetFrozenPrefixes(Options.FrozenPrefixes ?? Spec.FrozenPrefixes);
+    }
+
+    public BackboneSpec Spec { get; }
+    public FastRcnnOptions Options { get; }
+    public long Seed { get; }
+
+    /// <summary>The input convention: <see cref="FastRcnnOptions.Pixels"/>, else the backbone's.</summary>
+    public Data.Transforms.PixelPreprocessing Pixels => Options.Pixels ?? Spec.Pixels;
+
+    /// <summary>K, the number of object classes (the classifier has K+1 outputs).</summary>
+    public int NumClasses => _predictor.NumClasses;
+
+    /// <summary>The state-dict name prefixes whose parameters are frozen (requires_grad false).</summary>
+    public IReadOnlyList<string> FrozenPrefixes { get; private set; } = [];
+
+    /// <summary>Freezes exactly the parameters whose names start with one of <paramref name="prefixes"/>; unfreezes the rest.</summary>
+    public void SetFrozenPrefixes(IEnumerable<string> prefixes)
+    {
+        FrozenPrefixes = prefixes.ToArray();
+        foreach (var (name, parameter) in named_parameters())
+            parameter.requires_grad = !FrozenPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
+    }
+
+    /// <summary>Freezes trunk modules <c>features.0</c> … <c>features.<paramref name="lastIndex"/></c> (−1: nothing).</summary>
+    public void FreezeUpTo(int lastIndex) => SetFrozenPrefixes(BackboneSpec.FeaturesUpTo(lastIndex));
+
+    /// <summary>Conv features (N, C, ⌈H/16⌉-ish, ⌈W/16⌉-ish) of preprocessed images (N,3,H,W).</summary>
+    public Tensor Features(Tensor images) => _features.forward(images);
+
+    /// <summary>Class logits (R, K+1) and box deltas (R, 4(K+1)) of RoIs (R,5) rows (batch_index, x1, y1, x2, y2) on <paramref name="features"/>.</summary>
+    public (Tensor ClassLogits, Tensor BoxDeltas) ScoreRois(Tensor features, Tensor rois) =>
+        _predictor.forward(_boxHead.forward(_roiPool.forward(features, rois)));
+
+    /// <summary>
+    /// One training step's forward: samples each image's RoIs (<see cref="RoiSampler"/>), pools all of
+    /// them from the batch's features in one call and computes the multi-task loss.
+    /// <paramref name="images"/>: (N,3,H,W) preprocessed; <paramref name="targets"/>: N entries in the
+    /// same (scaled) pixels. Images without usable RoIs are skipped and counted.
+    /// </summary>
+    public FastRcnnTrainingOutput Loss(Tensor images, IReadOnlyList<ImageTargets> targets)
+    {
+        if (images.dim() != 4 || images.shape[1] != 3)
+            throw new ArgumentException($"Images must be (N,3,H,W), got {BoxOps.ShapeText(images)}.", nameof(images));
+        if (targets.Count != images.shape[0])
+            throw new ArgumentException($"Need one ImageTargets per image: {images.shape[0]} images, {targets.Count} targets.", nameof(targets));
+        using var scope = NewDisposeScope();
+        var samples = new List<(int Image, SampledRois Rois)>();
+        for (int i = 0; i < targets.Count; i++)
+        {
+            targets[i].Validate($"image {i}", NumClasses);
+            var sample = _sampler.Sample(targets[i]);
+            if (!sample.IsEmpty) samples.Add((i, sample));
+        }
+        int skipped = targets.Count - samples.Count;
+        int fgCount = samples.Sum(s => s.Rois.ForegroundCount), bgCount = samples.Sum(s => s.Rois.BackgroundCount);
+        if (samples.Count == 0)
+        {
+            var zero = zeros(Array.Empty<long>());
+            return new FastRcnnTrainingOutput(new FastRcnnLosses(zero.clone().MoveToOuterDisposeScope(),
+                zero.clone().MoveToOuterDisposeScope(), zero.MoveToOuterDisposeScope()), 0, 0, skipped, double.NaN);
+        }
+
+        var boxes = cat(samples.Select(s => s.Rois.ProposalBoxes).ToArray(), 0);
+        var rois = cat([cat(samples.Select(s => full(s.Rois.Count, 1, (float)s.Image)).ToArray(), 0), boxes], 1);
+        var gtClasses = cat(samples.Select(s => s.Rois.GtClasses).ToArray(), 0);
+        var matchedGt = cat(samples.Select(s => s.Rois.MatchedGtBoxes).ToArray(), 0);
+        var (regressionTargets, regressionWeights) = RegressionTargets.Encode(Options.BoxCoder, boxes, matchedGt, gtClasses, NumClasses);
+
+        var (classLogits, boxDeltas) = ScoreRois(Features(images), rois);
+        var losses = FastRcnnLoss.Compute(classLogits, boxDeltas, gtClasses, regressionTargets, regressionWeights, Options.BoxLossWeight);
+        double accuracy = classLogits.detach().argmax(1).eq(gtClasses).to_type(float32).mean().item<float>();
+        return new FastRcnnTrainingOutput(new FastRcnnLosses(losses.Classification.MoveToOuterDisposeScope(),
+            losses.BoxRegression.MoveToOuterDisposeScope(), losses.Total.MoveToOuterDisposeScope()), fgCount, bgCount, skipped, accuracy);
+    }
+
+    /// <summary>
+    /// Scores and boxes of one preprocessed image (1,3,H,W) and its proposals (R,4) in its pixels:
+    /// softmax class probabilities (R, K+1) and class-specific boxes (R, 4(K+1)) decoded with
+    /// <see cref="FastRcnnOptions.BoxCoder"/> and clipped to the image (block 0, background, is
+    /// meaningless). Runs without gradients and with dropout off, whatever the mode.
+    /// </summary>
+    public (Tensor ClassProbabilities, Tensor Boxes) Predict(Tensor image, Tensor proposals)
+    {
+        if (image.dim() != 4 || image.shape[0] != 1 || image.shape[1] != 3)
+            throw new ArgumentException($"Predict takes one image (1,3,H,W), got {BoxOps.ShapeText(image)}.", nameof(image));
+        if (proposals.dim() != 2 || proposals.shape[1] != 4)
+            throw new ArgumentException($"Proposals must be (R,4), got {BoxOps.ShapeText(proposals)}.", nameof(proposals));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            var boxes = proposals.to_type(float32);
+            var rois = cat([zeros(boxes.shape[0], 1, float32), boxes], 1);
+            var (classLogits, boxDeltas) = ScoreRois(Features(image), rois);
+            var probabilities = nn.functional.softmax(classLogits, 1);
+            var decoded = BoxOps.Clip(Options.BoxCoder.Decode(boxDeltas, boxes), image.shape[2], image.shape[3]);
+            return (probabilities.MoveToOuterDisposeScope(), decoded.MoveToOuterDisposeScope());
+        }
+        finally
+        {
+            if (wasTraining) train();
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _sampler.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,105 @@
+using FastRcnn.IO;
+using FastRcnn.Modeling;
+using FastRcnn.Modeling.Backbones;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Tests.Modeling;
+
+public sealed class BackboneWeightsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("backbone-weights-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, Dictionary<string, Tensor> tensors)
+    {
+        string path = Path.Combine(_dir, name);
+        SafeTensors.Write(path, tensors);
+        return path;
+    }
+
+    [Fact]
+    public void Imports_torchvision_names_and_reports_missing_unexpected_and_mismatched()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 2, seed: 3);
+        var conv1 = arange(32 * 3 * 5 * 5, dtype: float64).reshape(32, 3, 5, 5) / 1000;   // float64 in the file: converted
+        var fc7 = full(512, 512, 0.25f);
+        var path = Write("tv.safetensors", new()
+        {
+            ["features.0.weight"] = conv1,
+            ["features.0.bias"] = full(32, 0.5f),
+            ["features.2.weight"] = zeros(64, 32, 5, 5),           // the trunk's conv2 is 3×3: a shape mismatch
+            ["box_head.fc7.weight"] = fc7,                         // already a model name
+            ["classifier.6.weight"] = zeros(1000, 4096),           // ImageNet's fc8: unexpected
+        });
+        var before = model.state_dict()["features.2.weight"].clone();
+
+        var report = BackboneWeights.ImportTorchvision(model, path);
+
+        Assert.Equal(["box_head.fc7.weight", "features.0.bias", "features.0.weight"], report.Loaded.Order(StringComparer.Ordinal));
+        Assert.Equal(["classifier.6.weight"], report.Unexpected);
+        var mismatch = Assert.Single(report.ShapeMismatches);
+        Assert.Equal(("features.2.weight", "features.2.weight"), (mismatch.FileName, mismatch.ModelName));
+        Assert.Equal(new long[] { 64, 32, 5, 5 }, mismatch.FileShape);
+        Assert.Equal(new long[] { 64, 32, 3, 3 }, mismatch.ModelShape);
+        Assert.Contains("features.2.weight", report.Missing);
+        Assert.Contains("box_head.fc6.weight", report.Missing);
+        Assert.DoesNotContain(report.Missing, n => n.StartsWith("predictor.", StringComparison.Ordinal));
+        Assert.False(report.IsComplete);
+
+        var state = model.state_dict();
+        Assert.True(ModelingTestData.Same(conv1.to_type(float32), state["features.0.weight"]));
+        Assert.Equal(0.5f, state["features.0.bias"].mean().item<float>());
+        Assert.True(ModelingTestData.Same(fc7, state["box_head.fc7.weight"]));
+        Assert.True(ModelingTestData.Same(before, state["features.2.weight"]));  // mismatched: untouched
+    }
+
+    [Fact]
+    public void Keeps_frozen_flags()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 2, options: new FastRcnnOptions { FrozenPrefixes = ["features.0."] });
+        BackboneWeights.ImportTorchvision(model, Write("c1.safetensors", new() { ["features.0.weight"] = ones(32, 3, 5, 5) }));
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.False(parameters["features.0.weight"].requires_grad);
+        Assert.True(parameters["features.2.weight"].requires_grad);
+    }
+
+    [Theory]
+    [InlineData("vgg16", "classifier.0.weight", "box_head.fc6.weight")]
+    [InlineData("vgg16", "classifier.3.bias", "box_head.fc7.bias")]
+    [InlineData("vgg16", "classifier.6.weight", null)]
+    [InlineData("vgg16", "classifier.30.weight", null)]
+    [InlineData("alexnet", "classifier.1.weight", "box_head.fc6.weight")]
+    [InlineData("alexnet", "classifier.4.bias", "box_head.fc7.bias")]
+    [InlineData("alexnet", "classifier.0.weight", null)]
+    [InlineData("alexnet", "features.10.weight", "features.10.weight")]
+    [InlineData("small", "classifier.0.weight", null)]
+    public void Maps_torchvision_classifier_layers_to_fc6_and_fc7(string backbone, string fileName, string? modelName) =>
+        Assert.Equal(modelName, BackboneWeights.MapName(fileName, Backbones.Spec(backbone)));
+
+    [Fact]
+    public void A_file_that_matches_nothing_is_an_error_naming_it()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 2);
+        var path = Write("resnet.safetensors", new() { ["layer1.0.conv1.weight"] = zeros(4, 4), ["fc.weight"] = zeros(2, 2) });
+        var error = Assert.Throws<InvalidDataException>(() => BackboneWeights.ImportTorchvision(model, path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("layer1.0.conv1.weight", error.Message);
+
+        var shapes = Write("shapes.safetensors", new() { ["features.0.weight"] = zeros(64, 3, 3, 3) });
+        error = Assert.Throws<InvalidDataException>(() => BackboneWeights.ImportTorchvision(model, shapes));
+        Assert.Contains(shapes, error.Message);
+        Assert.Contains("other shapes", error.Message);
+    }
+
+    [Fact]
+    public void A_bad_or_missing_file_is_an_error_naming_it()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 2);
+        string garbage = Path.Combine(_dir, "garbage.safetensors");
+        File.WriteAllBytes(garbage, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        Assert.Contains(garbage, Assert.Throws<InvalidDataException>(() => BackboneWeights.ImportTorchvision(model, garbage)).Message);
+        string missing = Path.Combine(_dir, "nope.safetensors");
+        Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => BackboneWeights.ImportTorchvision(model, missing)).Message);
+    }
+}
