@@ -29,14 +29,14 @@ public sealed class FastRcnnModel : nn.Module
     [ComponentName(Name = "predictor")] private readonly FastRcnnPredictor _predictor;
     private readonly RoiSampler _sampler;
 
-    /// <summary>A detector for <paramref name="numClasses"/> object classes K on backbone <paramref name="backbone"/> (see <see cref="Backbones.Backbones.Names"/>).</summary>
+    /// <summary>A detector for <paramref name="numClasses"/> object classes K on backbone <paramref name="backbone"/> (see <see cref="BackboneFactory.Names"/>).</summary>
     public FastRcnnModel(string backbone, int numClasses, long seed = 0, FastRcnnOptions? options = null) : base(nameof(FastRcnnModel))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         Options = options ?? new FastRcnnOptions();
         Seed = seed;
         using var generator = new Generator((ulong)seed);
-        (_features, Spec) = Backbones.Backbones.Create(backbone, generator);
+        (_features, Spec) = BackboneFactory.Create(backbone, generator);
         _roiPool = new RoiPoolLayer(Spec.PooledSize, Spec.PooledSize, Spec.SpatialScale);
         _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator);
         _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);

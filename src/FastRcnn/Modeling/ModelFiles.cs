@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FastRcnn.Data.Transforms;
 using FastRcnn.IO;
+using FastRcnn.Modeling.Backbones;
 using FastRcnn.Ops;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ namespace FastRcnn.Modeling;
 /// What <c>model.json</c> records about a saved model: enough to rebuild the network and to predict
 /// consistently (the box coder's normalisation travels with the weights, SPEC §5).
 /// </summary>
-/// <param name="Backbone">Backbone name (<see cref="Backbones.Backbones.Create(string, long)"/>).</param>
+/// <param name="Backbone">Backbone name (<see cref="BackboneFactory.Create(string, long)"/>).</param>
 /// <param name="ClassNames">The K object class names; name i is class i+1 (class 0 is background).</param>
 /// <param name="PixelPreprocessing">Name of the input convention (<see cref="Data.Transforms.PixelPreprocessing.FromName"/>).</param>
 /// <param name="RoiPoolSize">PH = PW of RoI pooling.</param>
@@ -119,7 +120,7 @@ public static class ModelFiles
         try { pixels = Data.Transforms.PixelPreprocessing.FromName(info.PixelPreprocessing); }
         catch (ArgumentException e) { throw new InvalidDataException($"{infoPath}: {e.Message}"); }
         Backbones.BackboneSpec spec;
-        try { spec = Backbones.Backbones.Spec(info.Backbone); }
+        try { spec = BackboneFactory.Spec(info.Backbone); }
         catch (ArgumentException e) { throw new InvalidDataException($"{infoPath}: {e.Message}"); }
         if (spec.PooledSize != info.RoiPoolSize)
             throw new InvalidDataException($"{infoPath}: roi_pool_size {info.RoiPoolSize} differs from backbone '{spec.Name}' ({spec.PooledSize}).");

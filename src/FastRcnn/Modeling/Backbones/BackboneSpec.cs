@@ -9,7 +9,7 @@ namespace FastRcnn.Modeling.Backbones;
 /// and fc7 layers, the pixel preprocessing its weights expect, the parameters the paper keeps frozen,
 /// and where fc6/fc7 sit in a torchvision ImageNet checkpoint.
 /// </summary>
-/// <param name="Name">Factory name (<see cref="Backbones.Create(string, long)"/>), saved with models.</param>
+/// <param name="Name">Factory name (<see cref="BackboneFactory.Create(string, long)"/>), saved with models.</param>
 /// <param name="OutputChannels">C, channels of the trunk's last feature map.</param>
 /// <param name="SpatialScale">Feature-map cells per input pixel (1/16).</param>
 /// <param name="PooledSize">RoI pooling output size PH = PW (7 for VGG16, 6 for CaffeNet/AlexNet and VGG_CNN_M_1024).</param>

@@ -4,7 +4,7 @@ using FastRcnn.Modeling.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace FastRcnn.Tests.Modeling;
+namespace FastRcnn.Tests.Modeling.Backbones;
 
 public sealed class BackboneTests
 {
@@ -18,7 +18,7 @@ public sealed class BackboneTests
     [InlineData("small", 256, 14, 20)]
     public void Trunk_has_stride_16_and_the_spec_channels(string name, int channels, int height, int width)
     {
-        var backbone = Backbones.Create(name, seed: 1);
+        var backbone = BackboneFactory.Create(name, seed: 1);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var features = backbone.Trunk.forward(randn(1, 3, 224, 320));
@@ -30,7 +30,7 @@ public sealed class BackboneTests
     [Fact]
     public void Small_trunk_rounds_odd_sizes_up()
     {
-        var trunk = Backbones.Create("small").Trunk;
+        var trunk = BackboneFactory.Create("small").Trunk;
         using var noGrad = no_grad();
         Assert.Equal(new long[] { 2, 256, 7, 9 }, trunk.forward(zeros(2, 3, 100, 130)).shape);   // ⌈100/16⌉, ⌈130/16⌉
     }
@@ -38,7 +38,7 @@ public sealed class BackboneTests
     [Fact]
     public void Vgg16_state_dict_names_and_shapes_are_torchvisions_without_the_last_pool()
     {
-        var trunk = Backbones.Create("vgg16").Trunk;
+        var trunk = BackboneFactory.Create("vgg16").Trunk;
         var state = trunk.state_dict();
         int[] convIndices = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28];
         Assert.Equal(convIndices.SelectMany(i => new[] { $"{i}.weight", $"{i}.bias" }), state.Keys);
@@ -51,10 +51,10 @@ public sealed class BackboneTests
     [Fact]
     public void Alexnet_and_vgg_cnn_m_layouts()
     {
-        var alex = Backbones.Create("alexnet").Trunk.state_dict();
+        var alex = BackboneFactory.Create("alexnet").Trunk.state_dict();
         Assert.Equal(new[] { 0, 3, 6, 8, 10 }.SelectMany(i => new[] { $"{i}.weight", $"{i}.bias" }), alex.Keys);
         Assert.Equal(new long[] { 64, 3, 11, 11 }, alex["0.weight"].shape);
-        var m = Backbones.Create("vgg_cnn_m_1024").Trunk;
+        var m = BackboneFactory.Create("vgg_cnn_m_1024").Trunk;
         var mState = m.state_dict();
         Assert.Equal(new long[] { 96, 3, 7, 7 }, mState["0.weight"].shape);
         Assert.Equal(new long[] { 256, 96, 5, 5 }, mState["4.weight"].shape);
@@ -65,33 +65,33 @@ public sealed class BackboneTests
     [Fact]
     public void Specs_carry_the_papers_numbers()
     {
-        var vgg = Backbones.Spec("vgg16");
+        var vgg = BackboneFactory.Spec("vgg16");
         Assert.Equal((7, 4096, 4096, 25088), (vgg.PooledSize, vgg.Fc6Width, vgg.Fc7Width, vgg.Fc6Inputs));
         Assert.Equal(Enumerable.Range(0, 8).Select(i => $"features.{i}."), vgg.FrozenPrefixes);
         Assert.Equal(("classifier.0", "classifier.3"), (vgg.TorchvisionFc6, vgg.TorchvisionFc7));
         Assert.Same(PixelPreprocessing.TorchvisionRgb, vgg.Pixels);
 
-        var m = Backbones.Spec("VGG_CNN_M_1024");
+        var m = BackboneFactory.Spec("VGG_CNN_M_1024");
         Assert.Equal((6, 4096, 1024, 512 * 36), (m.PooledSize, m.Fc6Width, m.Fc7Width, m.Fc6Inputs));
         Assert.Equal(["features.0."], m.FrozenPrefixes);
         Assert.Same(PixelPreprocessing.CaffeBgr, m.Pixels);
 
-        var alex = Backbones.Spec("alexnet");
+        var alex = BackboneFactory.Spec("alexnet");
         Assert.Equal((6, 9216), (alex.PooledSize, alex.Fc6Inputs));
         Assert.Equal(("classifier.1", "classifier.4"), (alex.TorchvisionFc6, alex.TorchvisionFc7));
         Assert.Equal(["features.0."], alex.FrozenPrefixes);
 
-        Assert.Empty(Backbones.Spec("small").FrozenPrefixes);
-        var error = Assert.Throws<ArgumentException>(() => Backbones.Spec("resnet50"));
+        Assert.Empty(BackboneFactory.Spec("small").FrozenPrefixes);
+        var error = Assert.Throws<ArgumentException>(() => BackboneFactory.Spec("resnet50"));
         Assert.Contains("resnet50", error.Message);
     }
 
     [Fact]
     public void Init_is_he_normal_with_zero_biases_and_seeded()
     {
-        var a = Backbones.Create("small", seed: 7).Trunk.state_dict();
-        var b = Backbones.Create("small", seed: 7).Trunk.state_dict();
-        var c = Backbones.Create("small", seed: 8).Trunk.state_dict();
+        var a = BackboneFactory.Create("small", seed: 7).Trunk.state_dict();
+        var b = BackboneFactory.Create("small", seed: 7).Trunk.state_dict();
+        var c = BackboneFactory.Create("small", seed: 8).Trunk.state_dict();
         Assert.True(ModelingTestData.Same(a["4.weight"], b["4.weight"]));
         Assert.False(ModelingTestData.Same(a["4.weight"], c["4.weight"]));
         Assert.Equal(0f, a["4.bias"].abs().max().item<float>());

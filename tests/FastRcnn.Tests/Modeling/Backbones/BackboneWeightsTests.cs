@@ -3,7 +3,7 @@ using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
 using static TorchSharp.torch;
 
-namespace FastRcnn.Tests.Modeling;
+namespace FastRcnn.Tests.Modeling.Backbones;
 
 public sealed class BackboneWeightsTests : IDisposable
 {
@@ -75,7 +75,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [InlineData("alexnet", "features.10.weight", "features.10.weight")]
     [InlineData("small", "classifier.0.weight", null)]
     public void Maps_torchvision_classifier_layers_to_fc6_and_fc7(string backbone, string fileName, string? modelName) =>
-        Assert.Equal(modelName, BackboneWeights.MapName(fileName, Backbones.Spec(backbone)));
+        Assert.Equal(modelName, BackboneWeights.MapName(fileName, BackboneFactory.Spec(backbone)));
 
     [Fact]
     public void A_file_that_matches_nothing_is_an_error_naming_it()

@@ -24,7 +24,7 @@ public sealed record Backbone(Sequential Trunk, BackboneSpec Spec);
 /// VGG, and zero biases, drawn from a seeded generator; pretrained weights
 /// (<see cref="BackboneWeights.ImportTorchvision"/>) replace them.
 /// </remarks>
-public static class Backbones
+public static class BackboneFactory
 {
     /// <summary>Names accepted by <see cref="Create(string, long)"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = ["vgg16", "vgg_cnn_m_1024", "alexnet", "small"];
