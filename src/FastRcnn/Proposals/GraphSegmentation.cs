@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace FastRcnn.Proposals;
@@ -76,47 +77,77 @@ public static class GraphSegmentation
         }
 
         int maxKey = (int)MathF.Ceiling(MathF.Sqrt(channels) * 255f * WeightQuantum) + 1;
-        var keys = new ushort[4 * n];                     // keys[dir·n + p]; ushort.MaxValue = no edge
-        keys.AsSpan().Fill(ushort.MaxValue);
+        var keys = GC.AllocateUninitializedArray<int>(4 * n);   // keys[dir·n + p]; −1 = no edge
         var counts = new int[maxKey + 2];
-        int[] offsets = [1, w, w + 1, 1 - w];
-        for (int y = 0; y < h; y++)
-        {
-            for (int dir = 0; dir < 4; dir++)
-            {
-                if ((dir is 1 or 2 && y == h - 1) || (dir == 3 && y == 0)) continue;
-                int xEnd = dir == 1 ? w : w - 1, off = offsets[dir], row = y * w;
-                for (int x = 0; x < xEnd; x++)
-                {
-                    int p = row + x;
-                    float d2 = 0;
-                    for (int c = 0; c < channels; c++)
-                    {
-                        float d = smooth[c * n + p] - smooth[c * n + p + off];
-                        d2 += d * d;
-                    }
-                    int key = (int)(MathF.Sqrt(d2) * WeightQuantum + 0.5f);
-                    keys[dir * n + p] = (ushort)key;
-                    counts[key + 1]++;
-                }
-            }
-        }
+        EdgeKeys(smooth, keys, channels, w, h);
+        foreach (int key in keys) counts[key + 1]++;             // key −1 lands in counts[0], unused
+        counts[0] = 0;
         for (int b = 1; b < counts.Length; b++) counts[b] += counts[b - 1];   // counts[b] = start of bucket b
         var bucketStart = (int[])counts.Clone();
-        var order = new int[counts[^1]];
+        var order = GC.AllocateUninitializedArray<int>(counts[^1]);
         for (int dir = 0; dir < 4; dir++)
         {
-            for (int p = 0; p < n; p++)
+            var dirKeys = keys.AsSpan(dir * n, n);
+            for (int p = 0; p < dirKeys.Length; p++)
             {
-                int key = keys[dir * n + p];
-                if (key != ushort.MaxValue) order[counts[key]++] = (dir << PixelBits) | p;
+                int key = dirKeys[p];
+                if (key >= 0) order[counts[key]++] = (dir << PixelBits) | p;
             }
         }
         return new SortedGraph(w, h, order, bucketStart);
     }
 
+    /// <summary>
+    /// Quantised weights round(‖I(p) − I(p + offset)‖·Q) of the four edge directions (right, down,
+    /// down-right, up-right), −1 where the neighbour is outside the image. SIMD over x.
+    /// </summary>
+    private static unsafe void EdgeKeys(float[] smooth, int[] keys, int channels, int w, int h)
+    {
+        int n = w * h;
+        keys.AsSpan().Fill(-1);
+        int[] offsets = [1, w, w + 1, 1 - w];
+        var q = new Vector<float>(WeightQuantum);
+        var half = new Vector<float>(0.5f);
+        fixed (float* sm = smooth)
+        fixed (int* kp = keys)
+        {
+            for (int dir = 0; dir < 4; dir++)
+            {
+                int off = offsets[dir], xEnd = dir == 1 ? w : w - 1;
+                int yStart = dir == 3 ? 1 : 0, yEnd = dir is 1 or 2 ? h - 1 : h;
+                int* kd = kp + dir * n;
+                for (int y = yStart; y < yEnd; y++)
+                {
+                    int row = y * w, x = 0;
+                    for (; x <= xEnd - Vector<float>.Count; x += Vector<float>.Count)
+                    {
+                        var acc = Vector<float>.Zero;
+                        for (int c = 0; c < channels; c++)
+                        {
+                            float* a = sm + c * n + row + x;
+                            var d = Vector.Load(a) - Vector.Load(a + off);
+                            acc += d * d;
+                        }
+                        Vector.ConvertToInt32(Vector.SquareRoot(acc) * q + half).Store(kd + row + x);
+                    }
+                    for (; x < xEnd; x++)
+                    {
+                        float acc = 0;
+                        for (int c = 0; c < channels; c++)
+                        {
+                            float* a = sm + c * n + row + x;
+                            float d = a[0] - a[off];
+                            acc += d * d;
+                        }
+                        kd[row + x] = (int)(MathF.Sqrt(acc) * WeightQuantum + 0.5f);
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Runs the merge criterion and the min-size pass on a sorted graph.</summary>
-    internal static Segmentation Segment(SortedGraph graph, float k, int minSize)
+    internal static unsafe Segmentation Segment(SortedGraph graph, float k, int minSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         int w = graph.Width, n = graph.Width * graph.Height;
@@ -133,28 +164,55 @@ public static class GraphSegmentation
         int[] offsets = [1, w, w + 1, 1 - w];
         var order = graph.Order;
         var starts = graph.BucketStart;
-        for (int b = 0; b + 1 < starts.Length; b++)
+        fixed (int* par = parent, sz = size, ord = order, offs = offsets)
+        fixed (float* th = thresh)
         {
-            float weight = b / (float)WeightQuantum;
-            for (int i = starts[b]; i < starts[b + 1]; i++)
+            for (int b = 0; b + 1 < starts.Length; b++)
             {
-                int id = order[i], p = id & PixelMask, q = p + offsets[id >>> PixelBits];
-                int a = Find(parent, p), c = Find(parent, q);
-                if (a == c || weight > thresh[a] || weight > thresh[c]) continue;
-                int r = Union(parent, size, a, c);
-                thresh[r] = weight + k / size[r];
+                float weight = b / (float)WeightQuantum;
+                for (int i = starts[b], e = starts[b + 1]; i < e; i++)
+                {
+                    int id = ord[i], p = id & PixelMask, q = p + offs[id >>> PixelBits];
+                    int a = Find(par, p), c = Find(par, q);
+                    if (a == c || weight > th[a] || weight > th[c]) continue;
+                    int r = Union(par, sz, a, c);
+                    th[r] = weight + k / sz[r];
+                }
+            }
+            if (minSize > 1)
+            {
+                // Flatten the forest and mark the pixels of small components. A component that is small
+                // at some point holds only such pixels, so edges between two unmarked pixels can never
+                // join anything and are skipped without touching the forest. Stop once none is small.
+                var smallPixel = new byte[n];
+                int small = 0;
+                for (int p = 0; p < n; p++)
+                {
+                    int root = Find(par, p);
+                    par[p] = root;
+                    if (sz[root] < minSize)
+                    {
+                        smallPixel[p] = 1;
+                        if (root == p) small++;
+                    }
+                }
+                fixed (byte* sp = smallPixel)
+                {
+                    for (int i = 0; i < order.Length && small > 0; i++)
+                    {
+                        int id = ord[i], p = id & PixelMask, q = p + offs[id >>> PixelBits];
+                        if ((sp[p] | sp[q]) == 0) continue;
+                        int a = Find(par, p), c = Find(par, q);
+                        if (a == c) continue;
+                        int before = (sz[a] < minSize ? 1 : 0) + (sz[c] < minSize ? 1 : 0);
+                        if (before == 0) continue;
+                        int r = Union(par, sz, a, c);
+                        small -= before - (sz[r] < minSize ? 1 : 0);
+                    }
+                }
             }
         }
-        if (minSize > 1)
-        {
-            foreach (int id in order)
-            {
-                int p = id & PixelMask, q = p + offsets[id >>> PixelBits];
-                int a = Find(parent, p), c = Find(parent, q);
-                if (a != c && (size[a] < minSize || size[c] < minSize)) Union(parent, size, a, c);
-            }
-        }
-        // Relabel roots 0..R−1 in raster order; thresh is reused as nothing, size as the root → label map.
+        // Relabel roots 0..R−1 in raster order (size becomes the root → label map).
         var labels = new int[n];
         var map = size;
         map.AsSpan().Fill(-1);
@@ -179,7 +237,18 @@ public static class GraphSegmentation
         return p;
     }
 
-    private static int Union(int[] parent, int[] size, int a, int c)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Find(int* parent, int p)
+    {
+        while (parent[p] != p)
+        {
+            parent[p] = parent[parent[p]];
+            p = parent[p];
+        }
+        return p;
+    }
+
+    private static unsafe int Union(int* parent, int* size, int a, int c)
     {
         if (size[a] < size[c]) (a, c) = (c, a);
         parent[c] = a;

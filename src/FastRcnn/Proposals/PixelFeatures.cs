@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace FastRcnn.Proposals;
 
 /// <summary>
@@ -53,37 +55,104 @@ internal sealed class PixelFeatures
         var gx = new float[n];
         var gy = new float[n];
         var tmp = new float[n];
-        var resp = new float[n];
-        const float invSqrt2 = 0.70710678f;
         for (int c = 0; c < channels; c++)
         {
             var plane = image.Plane(c);
             for (int p = 0; p < n; p++) src[p] = plane[p];
             GaussianFilter.Separable(src, gx, tmp, w, h, dg, g);
             GaussianFilter.Separable(src, gy, tmp, w, h, g, dg);
-            for (int axis = 0; axis < 4; axis++)
+            OrientationCodes(gx, gy, texture.AsSpan(c * 4 * n, 4 * n));
+        }
+        return new PixelFeatures(channels, w, h, colour, texture);
+    }
+    /// <summary>The 4 axis code planes of one channel from its derivatives (SIMD).</summary>
+    private static unsafe void OrientationCodes(float[] gx, float[] gy, Span<byte> codes)
+    {
+        int n = gx.Length, vc = Vector<float>.Count;
+        var s = new Vector<float>(0.70710678f);
+        Span<float> maxPos = stackalloc float[4], maxNeg = stackalloc float[4];
+        fixed (float* px = gx, py = gy)
+        fixed (byte* pc = codes)
+        {
+            // Pass 1: the largest positive and negative response of each axis.
+            var mp0 = Vector<float>.Zero; var mp1 = mp0; var mp2 = mp0; var mp3 = mp0;
+            var mn0 = mp0; var mn1 = mp0; var mn2 = mp0; var mn3 = mp0;
+            int p = 0;
+            for (; p <= n - vc; p += vc)
             {
-                float cx = axis switch { 0 => 1f, 1 => invSqrt2, 2 => 0f, _ => -invSqrt2 };
-                float cy = axis switch { 0 => 0f, 1 => invSqrt2, 2 => 1f, _ => invSqrt2 };
-                float maxPos = 0, maxNeg = 0;
-                for (int p = 0; p < n; p++)
+                var x = Vector.Load(px + p);
+                var y = Vector.Load(py + p);
+                var d1 = (x + y) * s;
+                var d3 = (y - x) * s;
+                mp0 = Vector.Max(mp0, x); mn0 = Vector.Min(mn0, x);
+                mp1 = Vector.Max(mp1, d1); mn1 = Vector.Min(mn1, d1);
+                mp2 = Vector.Max(mp2, y); mn2 = Vector.Min(mn2, y);
+                mp3 = Vector.Max(mp3, d3); mn3 = Vector.Min(mn3, d3);
+            }
+            maxPos[0] = MaxLane(mp0); maxPos[1] = MaxLane(mp1); maxPos[2] = MaxLane(mp2); maxPos[3] = MaxLane(mp3);
+            maxNeg[0] = -MinLane(mn0); maxNeg[1] = -MinLane(mn1); maxNeg[2] = -MinLane(mn2); maxNeg[3] = -MinLane(mn3);
+            for (; p < n; p++)
+            {
+                for (int a = 0; a < 4; a++)
                 {
-                    float d = cx * gx[p] + cy * gy[p];
-                    resp[p] = d;
-                    if (d > maxPos) maxPos = d;
-                    else if (-d > maxNeg) maxNeg = -d;
+                    float d = Steer(a, px[p], py[p]);
+                    maxPos[a] = MathF.Max(maxPos[a], d);
+                    maxNeg[a] = MathF.Max(maxNeg[a], -d);
                 }
-                float sPos = maxPos > 0 ? TextureBins / maxPos : 0, sNeg = maxNeg > 0 ? TextureBins / maxNeg : 0;
-                var codes = texture.AsSpan((c * 4 + axis) * n, n);
-                for (int p = 0; p < n; p++)
+            }
+            // Pass 2: code = half·10 + bin, bin = min(9, ⌊10·|d|/max⌋).
+            Span<int> lanes = stackalloc int[Vector<int>.Count];
+            for (int a = 0; a < 4; a++)
+            {
+                float sPos = maxPos[a] > 0 ? TextureBins / maxPos[a] : 0, sNeg = maxNeg[a] > 0 ? TextureBins / maxNeg[a] : 0;
+                byte* dst = pc + a * n;
+                var vPos = new Vector<float>(sPos);
+                var vNeg = new Vector<float>(-sNeg);
+                var nine = new Vector<int>(TextureBins - 1);
+                var ten = new Vector<int>(TextureBins);
+                int q = 0;
+                for (; q <= n - vc; q += vc)
                 {
-                    float d = resp[p];
-                    codes[p] = d >= 0
+                    var x = Vector.Load(px + q);
+                    var y = Vector.Load(py + q);
+                    var d = a switch { 0 => x, 1 => (x + y) * s, 2 => y, _ => (y - x) * s };
+                    var neg = Vector.LessThan(d, Vector<float>.Zero);
+                    var scaled = Vector.ConditionalSelect(neg, d * vNeg, d * vPos);
+                    var bin = Vector.Min(Vector.ConvertToInt32(scaled), nine);
+                    var code = bin + (Vector.AsVectorInt32(neg) & ten);
+                    code.CopyTo(lanes);
+                    for (int l = 0; l < lanes.Length; l++) dst[q + l] = (byte)lanes[l];
+                }
+                for (; q < n; q++)
+                {
+                    float d = Steer(a, px[q], py[q]);
+                    dst[q] = d >= 0
                         ? (byte)Math.Min(TextureBins - 1, (int)(d * sPos))
                         : (byte)(TextureBins + Math.Min(TextureBins - 1, (int)(-d * sNeg)));
                 }
             }
         }
-        return new PixelFeatures(channels, w, h, colour, texture);
+    }
+
+    private static float Steer(int axis, float x, float y) => axis switch
+    {
+        0 => x,
+        1 => (x + y) * 0.70710678f,
+        2 => y,
+        _ => (y - x) * 0.70710678f,
+    };
+
+    private static float MaxLane(Vector<float> v)
+    {
+        float m = 0;
+        for (int i = 0; i < Vector<float>.Count; i++) m = MathF.Max(m, v[i]);
+        return m;
+    }
+
+    private static float MinLane(Vector<float> v)
+    {
+        float m = 0;
+        for (int i = 0; i < Vector<float>.Count; i++) m = MathF.Min(m, v[i]);
+        return m;
     }
 }

@@ -117,9 +117,14 @@ public sealed class RegionFeatures
         return new RegionFeatures(r, channels, n, sizes, boxes, color, texture);
     }
 
-    private static void Accumulate(int[] labels, ReadOnlySpan<byte> codes, int[] counts, int stride, int offset)
+    private static unsafe void Accumulate(int[] labels, ReadOnlySpan<byte> codes, int[] counts, int stride, int offset)
     {
-        for (int p = 0; p < codes.Length; p++)
-            counts[labels[p] * stride + offset + codes[p]]++;
+        fixed (int* lp = labels, cp = counts)
+        fixed (byte* bp = codes)
+        {
+            int* dst = cp + offset;
+            for (int p = 0; p < codes.Length; p++)
+                dst[lp[p] * stride + bp[p]]++;
+        }
     }
 }
