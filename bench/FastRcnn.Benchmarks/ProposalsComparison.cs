@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using FastRcnn.Ops;
 using FastRcnn.Proposals;
-using SkiaSharp;
 
 namespace FastRcnn.Benchmarks;
 
@@ -27,7 +26,7 @@ public static class ProposalsComparison
     {
         var o = Parse(args);
         Parallelism.Threads = o.Threads;
-        var gt = LoadGroundTruth(o.GroundTruth);
+        var gt = ProposalsData.LoadGroundTruth(o.GroundTruth);
         var options = new SelectiveSearchOptions { Mode = o.Mode, MaxBoxes = o.MaxBoxes };
         if (o.MinBoxSize is { } mbs) options = options with { MinBoxSize = mbs };
         var ss = new SelectiveSearch(options);
@@ -36,7 +35,7 @@ public static class ProposalsComparison
         var ours = new List<ImageResult>();
         foreach (string path in o.Images)
         {
-            var (rgb, w, h) = Decode(path);
+            var (rgb, w, h) = ProposalsData.Decode(path);
             string name = Path.GetFileName(path);
             var result = ss.Run(rgb, w, h);
             var samples = new double[o.Repeats];
@@ -47,7 +46,7 @@ public static class ProposalsComparison
                 samples[i] = sw.Elapsed.TotalMilliseconds;
             }
             var truth = gt.GetValueOrDefault(name) ?? [];
-            ours.Add(new ImageResult(name, w, h, Median(samples), result.Count, BestIoU(truth, result, result.Count), result));
+            ours.Add(new ImageResult(name, w, h, Median(samples), result.Count, ProposalsData.BestIoU(truth, result, result.Count), result));
             if (o.Profile && ours.Count == 1) Profile(ss, rgb, w, h);
         }
 
@@ -84,7 +83,7 @@ public static class ProposalsComparison
                     c5 += (int)Math.Round(cv5.Value * truth.Count);
                     c7 += (int)Math.Round(cv7.Value * truth.Count);
                 }
-                top = BestIoU(truth, r.Proposals, cvBoxes.Value);
+                top = ProposalsData.BestIoU(truth, r.Proposals, cvBoxes.Value);
             }
             int o5 = r.Best.Count(v => v >= 0.5), o7 = r.Best.Count(v => v >= 0.7);
             gtTotal += truth.Count;
@@ -114,45 +113,6 @@ public static class ProposalsComparison
         foreach (var l in lines) Console.WriteLine(l);
         if (o.Write is { } markdown) WriteMarkdown(markdown, lines, machine, o);
         return 0;
-    }
-
-    /// <summary>For each ground-truth box, the best IoU with the first <paramref name="top"/> proposals.</summary>
-    private static double[] BestIoU(IReadOnlyList<float[]> truth, ProposalSet proposals, int top)
-    {
-        var best = new double[truth.Count];
-        int n = Math.Min(top, proposals.Count);
-        for (int g = 0; g < truth.Count; g++)
-        {
-            var t = truth[g];
-            double areaT = (t[2] - t[0]) * (double)(t[3] - t[1]);
-            for (int i = 0; i < n; i++)
-            {
-                var b = proposals.Box(i);
-                double iw = Math.Min(b[2], t[2]) - Math.Max(b[0], t[0]), ih = Math.Min(b[3], t[3]) - Math.Max(b[1], t[1]);
-                if (iw <= 0 || ih <= 0) continue;
-                double inter = iw * ih;
-                best[g] = Math.Max(best[g], inter / ((b[2] - b[0]) * (double)(b[3] - b[1]) + areaT - inter));
-            }
-        }
-        return best;
-    }
-
-    /// <summary>Decodes PNG/JPEG/... into interleaved RGB bytes.</summary>
-    internal static (byte[] Rgb, int Width, int Height) Decode(string path)
-    {
-        using var decoded = SKBitmap.Decode(path) ?? throw new InvalidDataException($"cannot decode {path}");
-        using var rgba = new SKBitmap(new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        if (!decoded.CopyTo(rgba, SKColorType.Rgba8888)) throw new InvalidDataException($"cannot convert {path} to RGBA");
-        var px = rgba.GetPixelSpan();
-        int n = decoded.Width * decoded.Height;
-        var rgb = new byte[3 * n];
-        for (int i = 0; i < n; i++)
-        {
-            rgb[3 * i] = px[4 * i];
-            rgb[3 * i + 1] = px[4 * i + 1];
-            rgb[3 * i + 2] = px[4 * i + 2];
-        }
-        return (rgb, decoded.Width, decoded.Height);
     }
 
     private static void Profile(SelectiveSearch ss, byte[] rgb, int w, int h)
@@ -190,18 +150,6 @@ public static class ProposalsComparison
         Console.WriteLine($"  total Run {T(() => ss.Run(rgb, w, h)):F1} ms");
     }
 
-    private static Dictionary<string, List<float[]>> LoadGroundTruth(List<string> files)
-    {
-        var gt = new Dictionary<string, List<float[]>>();
-        foreach (string file in files)
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(file));
-            foreach (var image in doc.RootElement.EnumerateObject())
-                gt[image.Name] = image.Value.EnumerateArray().Select(b => b.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToList();
-        }
-        return gt;
-    }
-
     private static JsonElement? RunPeer(Options o)
     {
         if (o.Python is null) return null;
@@ -217,7 +165,7 @@ public static class ProposalsComparison
         if (o.GroundTruth.Count > 0)
         {
             string merged = Path.Combine(Path.GetTempPath(), $"ss-gt-{Environment.ProcessId}.json");
-            File.WriteAllText(merged, JsonSerializer.Serialize(LoadGroundTruth(o.GroundTruth)));
+            File.WriteAllText(merged, JsonSerializer.Serialize(ProposalsData.LoadGroundTruth(o.GroundTruth)));
             start.ArgumentList.Add("--gt");
             start.ArgumentList.Add(merged);
         }

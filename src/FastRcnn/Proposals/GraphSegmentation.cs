@@ -59,6 +59,7 @@ public static class GraphSegmentation
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegative(sigma);
         int w = image.Width, h = image.Height, n = image.PixelCount, channels = image.Channels;
+        if (n > PixelMask) throw new ArgumentException($"Images of more than {PixelMask} pixels are not supported.", nameof(image));
         var smooth = new float[channels * n];
         var src = new float[n];
         var tmp = new float[n];

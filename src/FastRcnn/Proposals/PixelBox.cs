@@ -18,7 +18,4 @@ public readonly record struct PixelBox(int X1, int Y1, int X2, int Y2)
     /// <summary>The smallest box containing both, BB(a ∪ b).</summary>
     public static PixelBox Union(PixelBox a, PixelBox b) =>
         new(Math.Min(a.X1, b.X1), Math.Min(a.Y1, b.Y1), Math.Max(a.X2, b.X2), Math.Max(a.Y2, b.Y2));
-
-    /// <summary>The four coordinates packed into 64 bits (each must be in [0, 65535]); equal boxes give equal keys.</summary>
-    internal ulong Key => (ulong)(ushort)X1 | ((ulong)(ushort)Y1 << 16) | ((ulong)(ushort)X2 << 32) | ((ulong)(ushort)Y2 << 48);
 }
