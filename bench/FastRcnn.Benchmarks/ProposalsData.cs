@@ -1,0 +1,60 @@
+using System.Text.Json;
+using FastRcnn.Proposals;
+using SkiaSharp;
+
+namespace FastRcnn.Benchmarks;
+
+/// <summary>Image decoding, ground truth and recall for the <c>proposals</c> comparison.</summary>
+internal static class ProposalsData
+{
+    /// <summary>Decodes PNG/JPEG/... into interleaved RGB bytes.</summary>
+    internal static (byte[] Rgb, int Width, int Height) Decode(string path)
+    {
+        using var decoded = SKBitmap.Decode(path) ?? throw new InvalidDataException($"cannot decode {path}");
+        using var rgba = new SKBitmap(new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (!decoded.CopyTo(rgba, SKColorType.Rgba8888)) throw new InvalidDataException($"cannot convert {path} to RGBA");
+        var px = rgba.GetPixelSpan();
+        int n = decoded.Width * decoded.Height;
+        var rgb = new byte[3 * n];
+        for (int i = 0; i < n; i++)
+        {
+            rgb[3 * i] = px[4 * i];
+            rgb[3 * i + 1] = px[4 * i + 1];
+            rgb[3 * i + 2] = px[4 * i + 2];
+        }
+        return (rgb, decoded.Width, decoded.Height);
+    }
+
+    /// <summary>For each ground-truth box, the best IoU with the first <paramref name="top"/> proposals.</summary>
+    internal static double[] BestIoU(IReadOnlyList<float[]> truth, ProposalSet proposals, int top)
+    {
+        var best = new double[truth.Count];
+        int n = Math.Min(top, proposals.Count);
+        for (int g = 0; g < truth.Count; g++)
+        {
+            var t = truth[g];
+            double areaT = (t[2] - t[0]) * (double)(t[3] - t[1]);
+            for (int i = 0; i < n; i++)
+            {
+                var b = proposals.Box(i);
+                double iw = Math.Min(b[2], t[2]) - Math.Max(b[0], t[0]), ih = Math.Min(b[3], t[3]) - Math.Max(b[1], t[1]);
+                if (iw <= 0 || ih <= 0) continue;
+                double inter = iw * ih;
+                best[g] = Math.Max(best[g], inter / ((b[2] - b[0]) * (double)(b[3] - b[1]) + areaT - inter));
+            }
+        }
+        return best;
+    }
+
+    internal static Dictionary<string, List<float[]>> LoadGroundTruth(List<string> files)
+    {
+        var gt = new Dictionary<string, List<float[]>>();
+        foreach (string file in files)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var image in doc.RootElement.EnumerateObject())
+                gt[image.Name] = image.Value.EnumerateArray().Select(b => b.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToList();
+        }
+        return gt;
+    }
+}

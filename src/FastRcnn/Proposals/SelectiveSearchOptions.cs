@@ -1,0 +1,134 @@
+namespace FastRcnn.Proposals;
+
+/// <summary>Preset strategy lists of selective search (Uijlings et al., IJCV 2013, §5.2).</summary>
+public enum SelectiveSearchMode
+{
+    /// <summary>One strategy: HSV, k = 100, colour + texture + size + fill (the paper's best single strategy).</summary>
+    Single,
+
+    /// <summary>HSV and Lab × k ∈ {50, 100} × {C+T+S+F, T+S+F}: 8 strategies, what R-CNN and Fast R-CNN used.</summary>
+    Fast,
+
+    /// <summary>HSV, Lab, rgI, H, I × k ∈ {50, 100, 150, 300} × {C+T+S+F, T+S+F, F, S}: 80 strategies.</summary>
+    Quality,
+}
+
+/// <summary>Which side of the image <see cref="SelectiveSearchOptions.ResizeTo"/> refers to.</summary>
+public enum ResizeSide
+{
+    /// <summary>Scale so the longer side is ResizeTo pixels.</summary>
+    Longest,
+
+    /// <summary>Scale so the shorter side is ResizeTo pixels.</summary>
+    Shortest,
+}
+
+/// <summary>One diversification strategy: a colour space, a segmentation constant k and a similarity set.</summary>
+public readonly record struct SelectiveSearchStrategy(ColorSpace ColorSpace, float K, SimilarityTerms Similarity);
+
+/// <summary>
+/// Settings of <see cref="SelectiveSearch"/>. <see cref="ColorSpaces"/>, <see cref="Ks"/> and
+/// <see cref="SimilaritySets"/> default to those of <see cref="Mode"/>; the strategies are their
+/// product, ordered colour space, then k, then similarity set.
+/// </summary>
+public sealed record SelectiveSearchOptions
+{
+    /// <summary>The preset the unset strategy lists come from (default <see cref="SelectiveSearchMode.Fast"/>).</summary>
+    public SelectiveSearchMode Mode { get; init; } = SelectiveSearchMode.Fast;
+
+    /// <summary>Colour spaces, or null for the mode's.</summary>
+    public IReadOnlyList<ColorSpace>? ColorSpaces { get; init; }
+
+    /// <summary>Segmentation constants k, or null for the mode's.</summary>
+    public IReadOnlyList<float>? Ks { get; init; }
+
+    /// <summary>Similarity sets, or null for the mode's.</summary>
+    public IReadOnlyList<SimilarityTerms>? SimilaritySets { get; init; }
+
+    /// <summary>Gaussian smoothing σ before segmentation (0.8; 0 = none).</summary>
+    public float Sigma { get; init; } = 0.8f;
+
+    /// <summary>Minimum segment size in pixels, or null for min_size = k (as the original code).</summary>
+    public int? MinSegmentSize { get; init; }
+
+    /// <summary>
+    /// Boxes narrower or lower than this many pixels of the working (possibly resized) image are dropped
+    /// (20, as the original's minBoxWidth). The box of the whole image is always kept.
+    /// </summary>
+    public int MinBoxSize { get; init; } = 20;
+
+    /// <summary>Keep at most this many boxes (the best ranked), or null for all.</summary>
+    public int? MaxBoxes { get; init; }
+
+    /// <summary>
+    /// Run on a copy scaled so its <see cref="ResizeSide"/> is this many pixels (e.g. 500, as R-CNN), boxes
+    /// mapped back to the input image; null (default) runs at full size.
+    /// </summary>
+    public int? ResizeTo { get; init; }
+
+    /// <summary>The side <see cref="ResizeTo"/> applies to.</summary>
+    public ResizeSide ResizeSide { get; init; } = ResizeSide.Longest;
+
+    /// <summary>Whether <see cref="ResizeTo"/> may enlarge small images (default: only shrink).</summary>
+    public bool AllowUpscale { get; init; }
+
+    /// <summary>Seed of the random factors of the ranking.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Run strategies in parallel (threads: <see cref="FastRcnn.Ops.Parallelism.Threads"/>). Results do not depend on it.</summary>
+    public bool Parallel { get; init; } = true;
+
+    /// <summary>The effective colour spaces.</summary>
+    public IReadOnlyList<ColorSpace> EffectiveColorSpaces => ColorSpaces ?? Mode switch
+    {
+        SelectiveSearchMode.Single => [ColorSpace.Hsv],
+        SelectiveSearchMode.Fast => [ColorSpace.Hsv, ColorSpace.Lab],
+        _ => [ColorSpace.Hsv, ColorSpace.Lab, ColorSpace.RgI, ColorSpace.Hue, ColorSpace.Intensity],
+    };
+
+    /// <summary>The effective segmentation constants.</summary>
+    public IReadOnlyList<float> EffectiveKs => Ks ?? Mode switch
+    {
+        SelectiveSearchMode.Single => [100f],
+        SelectiveSearchMode.Fast => [50f, 100f],
+        _ => [50f, 100f, 150f, 300f],
+    };
+
+    /// <summary>The effective similarity sets.</summary>
+    public IReadOnlyList<SimilarityTerms> EffectiveSimilaritySets => SimilaritySets ?? Mode switch
+    {
+        SelectiveSearchMode.Single => [SimilarityTerms.All],
+        SelectiveSearchMode.Fast => [SimilarityTerms.All, SimilarityTerms.Texture | SimilarityTerms.Size | SimilarityTerms.Fill],
+        _ =>
+        [
+            SimilarityTerms.All, SimilarityTerms.Texture | SimilarityTerms.Size | SimilarityTerms.Fill,
+            SimilarityTerms.Fill, SimilarityTerms.Size,
+        ],
+    };
+
+    /// <summary>All strategies in the order their results are combined: colour space, then k, then similarity set.</summary>
+    public IReadOnlyList<SelectiveSearchStrategy> Strategies()
+    {
+        var list = new List<SelectiveSearchStrategy>();
+        foreach (var space in EffectiveColorSpaces)
+            foreach (float k in EffectiveKs)
+                foreach (var terms in EffectiveSimilaritySets)
+                    list.Add(new SelectiveSearchStrategy(space, k, terms));
+        return list;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot run.</summary>
+    public void Validate()
+    {
+        if (EffectiveColorSpaces.Count == 0) throw new ArgumentException("At least one colour space is needed.");
+        if (EffectiveKs.Count == 0 || EffectiveKs.Any(k => !(k > 0) || float.IsInfinity(k)))
+            throw new ArgumentException("k values must be positive and finite, and at least one is needed.");
+        if (EffectiveSimilaritySets.Count == 0 || EffectiveSimilaritySets.Any(s => (s & SimilarityTerms.All) == 0 || (s & ~SimilarityTerms.All) != 0))
+            throw new ArgumentException("Similarity sets must be non-empty combinations of the four terms.");
+        if (!(Sigma >= 0) || float.IsInfinity(Sigma)) throw new ArgumentException($"Sigma must be ≥ 0, got {Sigma}.");
+        if (MinSegmentSize is < 1) throw new ArgumentException($"MinSegmentSize must be ≥ 1, got {MinSegmentSize}.");
+        if (MinBoxSize < 0) throw new ArgumentException($"MinBoxSize must be ≥ 0, got {MinBoxSize}.");
+        if (MaxBoxes is < 1) throw new ArgumentException($"MaxBoxes must be ≥ 1, got {MaxBoxes}.");
+        if (ResizeTo is < 1) throw new ArgumentException($"ResizeTo must be ≥ 1, got {ResizeTo}.");
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using FastRcnn.Proposals;
+using Xunit.Abstractions;
+
+namespace FastRcnn.Tests.Proposals;
+
+public class SelectiveSearchTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void FastModeFindsTheSixShapesOfTheSyntheticScene()
+    {
+        var scene = SyntheticScene.Standard();
+        var ss = new SelectiveSearch();
+        ss.Run(scene.Rgb, scene.Width, scene.Height);                       // warm-up (JIT)
+        var sw = Stopwatch.StartNew();
+        var proposals = ss.Run(scene.Rgb, scene.Width, scene.Height);
+        sw.Stop();
+        double r5 = SyntheticScene.Recall(proposals, scene.Objects, 0.5), r7 = SyntheticScene.Recall(proposals, scene.Objects, 0.7);
+        output.WriteLine($"{proposals.Count} boxes, recall@0.5 {r5:F3}, recall@0.7 {r7:F3}, {sw.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(8, proposals.StrategyCount);
+        Assert.Equal(1.0, r5);
+        Assert.True(r7 >= 5 / 6.0, $"recall@0.7 = {r7}");
+        Assert.InRange(proposals.Count, 300, 10000);
+        Assert.Equal(1.0, SyntheticScene.Recall(proposals.Take(1000), scene.Objects, 0.5));   // the ranking puts them early
+    }
+
+    [Fact]
+    public void BoxesAreInsideTheImageUniqueAndNotTooSmall()
+    {
+        var scene = SyntheticScene.Standard(seed: 11);
+        var p = new SelectiveSearch(new SelectiveSearchOptions { MinBoxSize = 25 }).Run(scene.Rgb, scene.Width, scene.Height);
+        var seen = new HashSet<(float, float, float, float)>();
+        for (int i = 0; i < p.Count; i++)
+        {
+            var b = p.Box(i);
+            Assert.True(b[0] >= 0 && b[1] >= 0 && b[2] <= scene.Width && b[3] <= scene.Height);
+            Assert.True(b[2] - b[0] >= 25 && b[3] - b[1] >= 25);
+            Assert.True(seen.Add((b[0], b[1], b[2], b[3])), "duplicate box");
+        }
+        Assert.Contains((0f, 0f, (float)scene.Width, (float)scene.Height), seen);
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameBoxesWithOrWithoutParallelism()
+    {
+        var scene = SyntheticScene.Standard();
+        var a = new SelectiveSearch(new SelectiveSearchOptions { Seed = 5 }).Run(scene.Rgb, scene.Width, scene.Height);
+        var b = new SelectiveSearch(new SelectiveSearchOptions { Seed = 5 }).Run(scene.Rgb, scene.Width, scene.Height);
+        var c = new SelectiveSearch(new SelectiveSearchOptions { Seed = 5, Parallel = false }).Run(scene.Rgb, scene.Width, scene.Height);
+        Assert.Equal(a.Boxes, b.Boxes);
+        Assert.Equal(a.Boxes, c.Boxes);
+    }
+
+    [Fact]
+    public void DifferentSeedsReorderTheSameBoxes()
+    {
+        var scene = SyntheticScene.Standard();
+        var a = new SelectiveSearch(new SelectiveSearchOptions { Seed = 1 }).Run(scene.Rgb, scene.Width, scene.Height);
+        var b = new SelectiveSearch(new SelectiveSearchOptions { Seed = 2 }).Run(scene.Rgb, scene.Width, scene.Height);
+        Assert.NotEqual(a.Boxes, b.Boxes);
+        Assert.Equal(a.Count, b.Count);
+        static IEnumerable<string> Set(ProposalSet p) => Enumerable.Range(0, p.Count).Select(i => string.Join(",", p.Box(i).ToArray())).Order();
+        Assert.Equal(Set(a), Set(b));
+    }
+
+    [Fact]
+    public void MaxBoxesKeepsTheBestRankedPrefix()
+    {
+        var scene = SyntheticScene.Standard();
+        var all = new SelectiveSearch().Run(scene.Rgb, scene.Width, scene.Height);
+        var capped = new SelectiveSearch(new SelectiveSearchOptions { MaxBoxes = 100 }).Run(scene.Rgb, scene.Width, scene.Height);
+        Assert.Equal(100, capped.Count);
+        Assert.Equal(all.Boxes.AsSpan(0, 400).ToArray(), capped.Boxes);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 2)]
+    [InlineData(1, 40)]
+    [InlineData(17, 9)]
+    public void TinyImagesGiveAtLeastTheWholeImage(int width, int height)
+    {
+        var rgb = new byte[width * height * 3];
+        new Random(width * 31 + height).NextBytes(rgb);
+        var p = new SelectiveSearch(new SelectiveSearchOptions { Mode = SelectiveSearchMode.Quality }).Run(rgb, width, height);
+        Assert.InRange(p.Count, 1, 2 * width * height);
+        Assert.Contains(Enumerable.Range(0, p.Count), i => p.Box(i).SequenceEqual(new float[] { 0, 0, width, height }));
+    }
+
+    [Fact]
+    public void ResizeRunsSmallerAndMapsBoxesBack()
+    {
+        var scene = SyntheticScene.Standard();
+        var p = new SelectiveSearch(new SelectiveSearchOptions { ResizeTo = 250 }).Run(scene.Rgb, scene.Width, scene.Height);
+        Assert.Equal(scene.Width, p.ImageWidth);
+        for (int i = 0; i < p.Count; i++)
+        {
+            var b = p.Box(i);
+            Assert.True(b[0] >= 0 && b[1] >= 0 && b[2] <= scene.Width + 1e-3 && b[3] <= scene.Height + 1e-3 && b[2] > b[0] && b[3] > b[1]);
+        }
+        double r5 = SyntheticScene.Recall(p, scene.Objects, 0.5);
+        output.WriteLine($"resized to 250: {p.Count} boxes, recall@0.5 {r5:F3}");
+        Assert.True(r5 >= 5 / 6.0, $"recall@0.5 = {r5}");
+        // A small image is not enlarged unless asked.
+        var same = new SelectiveSearch(new SelectiveSearchOptions { ResizeTo = 1000 }).Run(scene.Rgb, scene.Width, scene.Height);
+        Assert.Equal(new SelectiveSearch().Run(scene.Rgb, scene.Width, scene.Height).Boxes, same.Boxes);
+    }
+
+    [Fact]
+    public void ModesDefineTheirStrategies()
+    {
+        Assert.Single(new SelectiveSearch(new SelectiveSearchOptions { Mode = SelectiveSearchMode.Single }).Strategies);
+        var fast = new SelectiveSearch().Strategies;
+        Assert.Equal(8, fast.Count);
+        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Hsv, 50, SimilarityTerms.All), fast[0]);
+        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Lab, 100, SimilarityTerms.Texture | SimilarityTerms.Size | SimilarityTerms.Fill), fast[^1]);
+        Assert.Equal(80, new SelectiveSearchOptions { Mode = SelectiveSearchMode.Quality }.Strategies().Count);
+        var custom = new SelectiveSearchOptions { ColorSpaces = [ColorSpace.Rgb], Ks = [200], SimilaritySets = [SimilarityTerms.Fill] };
+        Assert.Equal([new SelectiveSearchStrategy(ColorSpace.Rgb, 200, SimilarityTerms.Fill)], custom.Strategies());
+        Assert.Throws<ArgumentException>(() => new SelectiveSearch(new SelectiveSearchOptions { Ks = [] }));
+        Assert.Throws<ArgumentException>(() => new SelectiveSearch(new SelectiveSearchOptions { SimilaritySets = [SimilarityTerms.None] }));
+        Assert.Throws<ArgumentException>(() => new SelectiveSearch(new SelectiveSearchOptions { Sigma = -1 }));
+        Assert.Throws<ArgumentException>(() => new SelectiveSearch().Run(new byte[10], 2, 2));
+    }
+
+    [Fact]
+    public void ToTensorIsRByFour()
+    {
+        var p = new ProposalSet([0, 0, 4, 3, 1, 1, 2, 2], 2, 4, 3);
+        using var t = p.ToTensor();
+        Assert.Equal(new long[] { 2, 4 }, t.shape);
+        Assert.Equal(2f, t[1, 3].item<float>());
+    }
+}
