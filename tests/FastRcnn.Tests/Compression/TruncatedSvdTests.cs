@@ -1,0 +1,54 @@
+using FastRcnn.Compression;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Tests.Compression;
+
+public class TruncatedSvdTests
+{
+    [Fact]
+    public void Reconstruction_error_equals_the_discarded_singular_values_energy()
+    {
+        using var scope = NewDisposeScope();
+        var w = randn(new long[] { 40, 30 }, ScalarType.Float64, generator: manual_seed(3));
+        using var f = TruncatedSvd.Factor(w, null, rank: 12);
+        double error = (w - f.Second.matmul(f.First)).square().sum().item<double>();   // ‖W − U_t Σ_t V_tᵀ‖_F²
+        var s = linalg.svdvals(w);
+        Assert.Equal(s[12..].square().sum().item<double>(), error, 8);
+        Assert.Equal(f.DiscardedEnergy, error, 8);
+    }
+
+    [Fact]
+    public void Full_rank_reproduces_the_layer_and_the_bias_moves_to_the_second_layer()
+    {
+        using var scope = NewDisposeScope();
+        var layer = nn.Linear(30, 20);
+        var x = randn(new long[] { 7, 30 }, generator: manual_seed(4));
+        using var f = TruncatedSvd.Factor(layer.weight!, layer.bias, rank: 20);
+        var y = nn.functional.linear(nn.functional.linear(x, f.First), f.Second, f.Bias);
+        Assert.True(y.allclose(layer.forward(x), rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void Parameters_drop_from_u_v_to_t_u_plus_v()
+    {
+        using var scope = NewDisposeScope();
+        var w = randn(64, 100);
+        using var f = TruncatedSvd.Factor(w, zeros(64), rank: 8);
+        Assert.Equal(8, f.Rank);
+        Assert.Equal(new long[] { 8, 100 }, f.First.shape);
+        Assert.Equal(new long[] { 64, 8 }, f.Second.shape);
+        Assert.Equal(8L * (64 + 100) + 64, f.ParameterCount);
+    }
+
+    [Fact]
+    public void Rank_for_an_energy_fraction_keeps_just_enough_singular_values()
+    {
+        using var scope = NewDisposeScope();
+        // W = diag(3, 2, 1): energies 9, 4, 1 of 14.
+        var w = diag(tensor(new[] { 3.0, 2.0, 1.0 }));
+        Assert.Equal(1, TruncatedSvd.RankForEnergy(w, 9.0 / 14));
+        Assert.Equal(2, TruncatedSvd.RankForEnergy(w, 0.7));
+        Assert.Equal(3, TruncatedSvd.RankForEnergy(w, 1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TruncatedSvd.RankForEnergy(w, 0));
+    }
+}
