@@ -94,7 +94,7 @@ public static class CocoReader
                 var imagePath = Path.Combine(imageDir, file);
                 if (options.CheckImages || w <= 0 || h <= 0)
                 {
-                    var size = DatasetChecks.TryReadImageSize(imagePath, out var reason);
+                    var size = DatasetChecks.TryReadImageSize(imagePath, out var reason, options.VerifyPixels);
                     if (size is null)
                     {
                         if (options.SkipUnreadableImages)

@@ -22,6 +22,12 @@ public sealed record DatasetLoadOptions
     /// is a decodable image, and has the annotated size. Off: only annotation files are read.
     /// </summary>
     public bool CheckImages { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="CheckImages"/>, also decode every image's pixels, so truncated or corrupt
+    /// image data (which a header check cannot see) is caught at load time. Slow: a full decode.
+    /// </summary>
+    public bool VerifyPixels { get; init; }
 }
 
 /// <summary>A dataset file is malformed; the message names the file and what is wrong.</summary>
@@ -80,7 +86,7 @@ internal static class DatasetChecks
     /// Reads an image file's size from its header without decoding pixels.
     /// Returns null with a reason when the file is missing or not a decodable image.
     /// </summary>
-    public static (int Width, int Height)? TryReadImageSize(string path, out string reason)
+    public static (int Width, int Height)? TryReadImageSize(string path, out string reason, bool verifyPixels = false)
     {
         if (!File.Exists(path))
         {
@@ -101,6 +107,18 @@ internal static class DatasetChecks
             {
                 reason = $"image header gives size {info.Width}x{info.Height}";
                 return null;
+            }
+            if (verifyPixels)
+            {
+                using var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+                var decoded = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+                if (decoded != SKCodecResult.Success)
+                {
+                    reason = decoded == SKCodecResult.IncompleteInput
+                        ? "the image data ends early: the file is truncated"
+                        : $"the image data cannot be decoded ({decoded})";
+                    return null;
+                }
             }
             reason = "";
             return (info.Width, info.Height);

@@ -39,7 +39,7 @@ internal static class VocAnnotationParser
         int height = OptionalInt(ann.Element("size")?.Element("height"), xmlPath, "size/height");
         if (options.CheckImages || width <= 0 || height <= 0)
         {
-            var size = DatasetChecks.TryReadImageSize(imagePath, out var reason);
+            var size = DatasetChecks.TryReadImageSize(imagePath, out var reason, options.VerifyPixels);
             if (size is null)
             {
                 if (options.SkipUnreadableImages)

@@ -71,6 +71,23 @@ public class VocErrorTests
     }
 
     [Fact]
+    public void Truncated_image_data_is_found_by_pixel_verification_or_skipped_and_counted()
+    {
+        using var tmp = new TempDir();
+        WriteVocImage(tmp.Path, "", width: 64, height: 48, classes: Cat);
+        string image = tmp.Combine("JPEGImages", "img.jpg");
+        byte[] png = File.ReadAllBytes(image);
+        File.WriteAllBytes(image, png[..(png.Length / 2)]);           // header intact, pixels cut off
+
+        Assert.Single(VocReader.Read(tmp.Path, "all").Images);         // a header check cannot see it
+        var verify = new DatasetLoadOptions { VerifyPixels = true };
+        AssertFormatError(() => VocReader.Read(tmp.Path, "all", verify), image, "truncated");
+        var ds = VocReader.Read(tmp.Path, "all", verify with { SkipUnreadableImages = true });
+        Assert.Empty(ds.Images);
+        Assert.Equal(1, ds.Report.SkippedImages);
+    }
+
+    [Fact]
     public void Unknown_class_names_the_file_and_the_class_file()
     {
         using var tmp = new TempDir();
