@@ -76,6 +76,15 @@ public sealed class FastRcnnModel : nn.Module
     public (Tensor ClassLogits, Tensor BoxDeltas) ScoreRois(Tensor features, Tensor rois) =>
         _predictor.forward(_boxHead.forward(_roiPool.forward(features, rois)));
 
+    /// <summary>RoI pooling alone: (R, C, PH, PW) from RoIs (R,5) on <paramref name="features"/>.</summary>
+    public Tensor PoolRois(Tensor features, Tensor rois) => _roiPool.forward(features, rois);
+
+    /// <summary>The fully connected layers fc6 and fc7, for stage-by-stage use (e.g. timing, compression).</summary>
+    public BoxHead BoxHead => _boxHead;
+
+    /// <summary>The sibling outputs <c>cls_score</c> and <c>bbox_pred</c>.</summary>
+    public FastRcnnPredictor Predictor => _predictor;
+
     /// <summary>
     /// One training step's forward: samples each image's RoIs (<see cref="RoiSampler"/>), pools all of
     /// them from the batch's features in one call and computes the multi-task loss.

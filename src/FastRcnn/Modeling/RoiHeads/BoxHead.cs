@@ -42,10 +42,11 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
     /// <summary>Width of fc7's output, the predictor's input.</summary>
     public int OutputWidth => (int)_fc7.weight!.shape[0];
 
-    public override Tensor forward(Tensor pooled)
-    {
-        var x = pooled.flatten(1);
-        x = _dropout6.forward(nn.functional.relu(_fc6.forward(x), inplace: true));
-        return _dropout7.forward(nn.functional.relu(_fc7.forward(x), inplace: true));
-    }
+    public override Tensor forward(Tensor pooled) => Fc7(Fc6(pooled));
+
+    /// <summary>fc6 → ReLU → dropout on pooled RoIs (R, C, PH, PW): (R, fc6 width).</summary>
+    public Tensor Fc6(Tensor pooled) => _dropout6.forward(nn.functional.relu(_fc6.forward(pooled.flatten(1)), inplace: true));
+
+    /// <summary>fc7 → ReLU → dropout on fc6's output: (R, fc7 width).</summary>
+    public Tensor Fc7(Tensor fc6Output) => _dropout7.forward(nn.functional.relu(_fc7.forward(fc6Output), inplace: true));
 }

@@ -1,0 +1,67 @@
+using FastRcnn.Imaging;
+using FastRcnn.Inference;
+using FastRcnn.Modeling;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Tests.Inference;
+
+public class DetectorTests
+{
+    private static RgbImage Scene()
+    {
+        var image = RgbImage.Filled(160, 120, new Rgb(40, 60, 80));
+        for (int y = 30; y < 90; y++)
+            for (int x = 20; x < 70; x++)
+                image.Data[3 * (y * 160 + x)] = 230;
+        return image;
+    }
+
+    private static Tensor Proposals() => tensor(new float[]
+    {
+        20, 30, 70, 90,   18, 28, 72, 92,   19, 31, 71, 89,   0, 0, 160, 120,   100, 10, 150, 60,   -20, -5, 40, 300,
+    }).reshape(6, 4);
+
+    [Fact]
+    public void Detections_are_typed_clipped_best_first_and_timed_by_stage()
+    {
+        using var detector = new Detector(new FastRcnnModel("small", numClasses: 3, seed: 1), ["a", "b", "c"],
+            new DetectorOptions(Scales: [96], MaxSize: 200, Postprocess: new(ScoreThreshold: 0.0, MaxDetections: 5)));
+        var result = detector.Detect(Scene(), Proposals());
+        Assert.Equal(6, result.ProposalCount);
+        Assert.InRange(result.Objects.Count, 1, 5);
+        Assert.All(result.Objects, o =>
+        {
+            Assert.Equal(detector.ClassNames[o.ClassIndex - 1], o.ClassName);
+            Assert.InRange(o.Box.X1, 0, 160); Assert.InRange(o.Box.X2, 0, 160);
+            Assert.InRange(o.Box.Y1, 0, 120); Assert.InRange(o.Box.Y2, 0, 120);
+        });
+        Assert.Equal(result.Objects.OrderByDescending(o => o.Score).Select(o => o.Score), result.Objects.Select(o => o.Score));
+        Assert.True(result.Times.Conv > TimeSpan.Zero && result.Times.Fc6 > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Deduplication_does_not_change_the_detections()
+    {
+        var options = new DetectorOptions(Scales: [64, 128], MaxSize: 300, Postprocess: new(ScoreThreshold: 0.0));
+        using var a = new Detector(new FastRcnnModel("small", 3, seed: 2), ["a", "b", "c"], options);
+        using var b = new Detector(new FastRcnnModel("small", 3, seed: 2), ["a", "b", "c"], options with { Deduplicate = false });
+        var image = Scene();
+        Assert.Equal(b.Detect(image, Proposals()).Objects, a.Detect(image, Proposals()).Objects);
+    }
+
+    [Fact]
+    public void Selective_search_supplies_proposals_when_none_are_given()
+    {
+        using var detector = new Detector(new FastRcnnModel("small", 1, seed: 3), ["thing"], new DetectorOptions(Scales: [96], MaxSize: 200));
+        var result = detector.Detect(Scene());
+        Assert.True(result.ProposalCount > 3);
+        Assert.True(result.Times.Proposals > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Class_names_must_match_the_model()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Detector(new FastRcnnModel("small", 3), ["only", "two"]));
+        Assert.Contains("3 object classes", e.Message);
+    }
+}
