@@ -38,7 +38,7 @@ public sealed record DrawOptions
 public static class Drawing
 {
     private const float TagPadding = 2;
-    private static readonly Lazy<(SKTypeface? Typeface, string? Source)> Font = new(FontLocator.Load);
+    internal static readonly Lazy<(SKTypeface? Typeface, string? Source)> Font = new(FontLocator.Load);
 
     /// <summary>True when a font was found, so labels get text.</summary>
     public static bool FontAvailable => Font.Value.Typeface is not null;

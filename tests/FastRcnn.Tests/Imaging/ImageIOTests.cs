@@ -22,7 +22,7 @@ public class ImageIOTests
     {
         using var dir = new TempDir();
         var img = TestImages.Noise(37, 23, seed: 1);
-        string path = dir.File("sub/dir/noise.png");   // the directory is created
+        string path = dir.Combine("sub/dir/noise.png");   // the directory is created
         ImageIO.WritePng(img, path);
         var back = ImageIO.Read(path);
         Assert.Equal((37, 23), (back.Width, back.Height));
@@ -47,14 +47,14 @@ public class ImageIOTests
     {
         using var dir = new TempDir();
         var img = TestImages.Gradient(96, 64);
-        ImageIO.WriteJpeg(img, dir.File("hi.jpg"), quality: 95);
-        ImageIO.WriteJpeg(img, dir.File("lo.jpg"), quality: 10);
-        var hi = ImageIO.Read(dir.File("hi.jpg"));
-        var lo = ImageIO.Read(dir.File("lo.jpg"));
+        ImageIO.WriteJpeg(img, dir.Combine("hi.jpg"), quality: 95);
+        ImageIO.WriteJpeg(img, dir.Combine("lo.jpg"), quality: 10);
+        var hi = ImageIO.Read(dir.Combine("hi.jpg"));
+        var lo = ImageIO.Read(dir.Combine("lo.jpg"));
         double errHi = TestImages.MeanAbsDiff(img, hi), errLo = TestImages.MeanAbsDiff(img, lo);
         Assert.True(errHi < 1.5, $"q95 mean abs error {errHi}");
         Assert.True(errLo > errHi, $"q10 error {errLo} should exceed q95 error {errHi}");
-        Assert.True(new FileInfo(dir.File("lo.jpg")).Length < new FileInfo(dir.File("hi.jpg")).Length);
+        Assert.True(new FileInfo(dir.Combine("lo.jpg")).Length < new FileInfo(dir.Combine("hi.jpg")).Length);
     }
 
     [Fact]
@@ -62,20 +62,20 @@ public class ImageIOTests
     {
         using var dir = new TempDir();
         var img = TestImages.Gradient(8, 8);
-        ImageIO.Write(img, dir.File("a.PNG"));
-        ImageIO.Write(img, dir.File("b.jpeg"));
-        Assert.Equal((byte)0x89, File.ReadAllBytes(dir.File("a.PNG"))[0]);
-        Assert.Equal((byte)0xFF, File.ReadAllBytes(dir.File("b.jpeg"))[0]);
-        Assert.Throws<ArgumentException>(() => ImageIO.Write(img, dir.File("c.gif")));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ImageIO.WriteJpeg(img, dir.File("d.jpg"), 0));
-        Assert.False(File.Exists(dir.File("d.jpg")));
+        ImageIO.Write(img, dir.Combine("a.PNG"));
+        ImageIO.Write(img, dir.Combine("b.jpeg"));
+        Assert.Equal((byte)0x89, File.ReadAllBytes(dir.Combine("a.PNG"))[0]);
+        Assert.Equal((byte)0xFF, File.ReadAllBytes(dir.Combine("b.jpeg"))[0]);
+        Assert.Throws<ArgumentException>(() => ImageIO.Write(img, dir.Combine("c.gif")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ImageIO.WriteJpeg(img, dir.Combine("d.jpg"), 0));
+        Assert.False(File.Exists(dir.Combine("d.jpg")));
     }
 
     [Fact]
     public void Atomic_write_replaces_the_target_and_leaves_no_temporary_files()
     {
         using var dir = new TempDir();
-        string path = dir.File("img.png");
+        string path = dir.Combine("img.png");
         ImageIO.WritePng(TestImages.Noise(5, 5, 3), path);
         var second = TestImages.Noise(7, 3, 4);
         ImageIO.WritePng(second, path);
@@ -88,7 +88,7 @@ public class ImageIOTests
     {
         using var dir = new TempDir();
         var img = TestImages.Noise(13, 7, seed: 5);      // 13·3 = 39 bytes a row: padded rows
-        string path = dir.File("x.bmp");
+        string path = dir.Combine("x.bmp");
         File.WriteAllBytes(path, TestImages.Bmp24(img));
         Assert.Equal(img.Data, ImageIO.Read(path).Data);
         Assert.True(ImageIO.TryReadSize(path, out int w, out int h));
@@ -121,7 +121,7 @@ public class ImageIOTests
     public void Garbage_file_is_an_ImageDecodeException_naming_the_file()
     {
         using var dir = new TempDir();
-        string path = dir.File("notes.jpg");
+        string path = dir.Combine("notes.jpg");
         File.WriteAllText(path, "this is not an image, just some text pretending to be one");
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(path));
         Assert.Contains(path, e.Message);
@@ -139,7 +139,7 @@ public class ImageIOTests
         var bytes = png.ToArray();
         for (int i = 60; i < bytes.Length - 20; i++)   // scramble the compressed pixel data
             bytes[i] ^= 0x5A;
-        string path = dir.File("corrupt.png");
+        string path = dir.Combine("corrupt.png");
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(path));
         Assert.Contains(path, e.Message);
@@ -159,7 +159,7 @@ public class ImageIOTests
         else if (ext == "jpg") ImageIO.EncodeJpeg(img, ms);
         else ms.Write(TestImages.Bmp24(img));
         var bytes = ms.ToArray();
-        string path = dir.File("cut." + ext);
+        string path = dir.Combine("cut." + ext);
         File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length / 2).ToArray());
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(path));
         Assert.Contains(path, e.Message);
@@ -170,12 +170,12 @@ public class ImageIOTests
     public void Empty_and_missing_files_fail_clearly()
     {
         using var dir = new TempDir();
-        string empty = dir.File("empty.png");
+        string empty = dir.Combine("empty.png");
         File.WriteAllBytes(empty, Array.Empty<byte>());
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(empty));
         Assert.Contains(empty, e.Message);
         Assert.Contains("empty", e.Message);
-        Assert.Throws<FileNotFoundException>(() => ImageIO.Read(dir.File("missing.png")));
-        Assert.False(ImageIO.TryReadSize(dir.File("missing.png"), out _, out _));
+        Assert.Throws<FileNotFoundException>(() => ImageIO.Read(dir.Combine("missing.png")));
+        Assert.False(ImageIO.TryReadSize(dir.Combine("missing.png"), out _, out _));
     }
 }
