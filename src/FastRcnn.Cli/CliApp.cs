@@ -13,6 +13,7 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(DetectCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FastRcnn.Data;
+using FastRcnn.Evaluation;
+using FastRcnn.Imaging;
+using FastRcnn.Inference;
+using FastRcnn.IO;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Cli;
+
+/// <summary><c>fastrcnn eval</c>: VOC07/VOC10+ AP and COCO metrics of a model on a dataset split, with every result file.</summary>
+public static class EvalCommand
+{
+    public static Command Build()
+    {
+        var model = new Option<string?>("--model") { Description = "A trained model directory (needed unless --detections is given)." };
+        var dataset = new Option<string>("--dataset") { Description = "A VOC-layout directory or a COCO .json file.", Required = true };
+        var split = new Option<string?>("--split") { Description = "The split to evaluate (VOC: ImageSets/Main/<split>.txt)." };
+        var proposals = new Option<string>("--proposals") { Description = "Proposals: an .npz (one float32 (R,4) array per image id) or 'auto' (selective search).", DefaultValueFactory = _ => "auto" };
+        var detections = new Option<string?>("--detections") { Description = "Evaluate a COCO-results JSON of detections instead of running the model." };
+        var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
+        var scale = new Option<int[]>("--scale") { Description = "Test scale(s) (shorter side).", AllowMultipleArgumentsPerToken = true };
+        var maxSize = new Option<int?>("--max-size") { Description = "Cap on the longer side." };
+        var command = new Command("eval", "Evaluate detections on a dataset split: PASCAL VOC AP (2007 11-point and 2010+ area) and COCO AP@[.5:.95]/AP50/AP75/AR@100.")
+        {
+            model, dataset, split, proposals, detections, outDir, scale, maxSize,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split));
+                string splitName = parse.GetValue(split) ?? ds.Split;
+                string? modelDir = parse.GetValue(model);
+                string? detectionsFile = parse.GetValue(detections);
+                if (modelDir is null && detectionsFile is null) throw new ArgumentException("give --model (to run detection) or --detections (a results file)");
+                string output = parse.GetValue(outDir) ?? Path.Combine(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(detectionsFile!))!, $"eval-{splitName}");
+                Directory.CreateDirectory(output);
+                IReadOnlyList<Detection> dets;
+                if (detectionsFile is not null)
+                {
+                    dets = ReadCocoResults(detectionsFile, ds);
+                }
+                else
+                {
+                    var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
+                    using var detector = Detector.Load(modelDir!, new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000)));
+                    var source = ProposalSource(parse.GetValue(proposals)!, ds);
+                    SplitDetections run = null!;
+                    AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                        .Start(ctx =>
+                        {
+                            var task = ctx.AddTask($"detecting ({ds.Images.Count} images)", maxValue: ds.Images.Count);
+                            run = DatasetDetection.Run(detector, ds, source, new Progress<int>(n => task.Value = n));
+                        });
+                    dets = run.Detections;
+                    ResultFiles.WriteCoco(Path.Combine(output, "detections_coco.json"), dets);
+                    AnsiConsole.MarkupLine($"detection: {run.Times.Total.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms per image " +
+                        $"(proposals {run.Times.Proposals.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms)");
+                }
+                Report(ds, splitName, dets, output);
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or DatasetFormatException)
+            {
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Func<ImageRecord, Tensor?>? ProposalSource(string proposals, DetectionDataset dataset)
+    {
+        if (proposals == "auto") return null;
+        var arrays = Npz.Read(proposals);
+        var missing = dataset.Images.FirstOrDefault(i => !arrays.ContainsKey(i.Id));
+        if (missing is not null) throw new InvalidDataException($"{proposals}: no proposals for image '{missing.Id}'");
+        return image =>
+        {
+            var a = arrays[image.Id];
+            if (a.Shape.Length != 2 || a.Shape[1] != 4) throw new InvalidDataException($"{proposals}: '{image.Id}' has shape [{string.Join(", ", a.Shape)}], expected (R, 4)");
+            return tensor(a.Data).reshape(a.Shape);
+        };
+    }
+
+    private static void Report(DetectionDataset ds, string split, IReadOnlyList<Detection> dets, string output)
+    {
+        int k = ds.NumClasses;
+        var voc07 = VocEvaluator.Evaluate(ds.Images, dets, k, VocApMetric.ElevenPoint);
+        var voc10 = VocEvaluator.Evaluate(ds.Images, dets, k, VocApMetric.Area);
+        var coco = CocoEvaluator.Evaluate(ds.Images, dets, k);
+
+        var table = new Table().Title($"{Markup.Escape(ds.Source)} ({Markup.Escape(split)}): {ds.Images.Count} images")
+            .AddColumn("class").AddColumn(new TableColumn("objects").RightAligned()).AddColumn(new TableColumn("detections").RightAligned())
+            .AddColumn(new TableColumn("AP VOC07").RightAligned()).AddColumn(new TableColumn("AP VOC10+").RightAligned()).AddColumn(new TableColumn("AP COCO").RightAligned());
+        static string F(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "–";
+        for (int c = 1; c <= k; c++)
+            table.AddRow(Markup.Escape(ds.ClassNames[c]), voc07.Classes[c - 1].Positives.ToString(), voc07.Classes[c - 1].Detections.ToString(),
+                F(voc07.Classes[c - 1].Ap), F(voc10.Classes[c - 1].Ap), F(coco.PerClassAp[c - 1]));
+        table.AddRow("[bold]mean[/]", "", "", $"[bold]{F(voc07.MeanAp)}[/]", $"[bold]{F(voc10.MeanAp)}[/]", $"[bold]{F(coco.Ap)}[/]");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"COCO: AP {F(coco.Ap)}, AP50 {F(coco.Ap50)}, AP75 {F(coco.Ap75)}, AR@100 {F(coco.Ar100)}");
+
+        ResultFiles.WriteSummaryJson(Path.Combine(output, "metrics.json"), ds.ClassNames, voc07, voc10, coco,
+            new JsonObject { ["dataset"] = ds.Source, ["split"] = split, ["images"] = ds.Images.Count, ["detections"] = dets.Count });
+        ResultFiles.WriteSummaryCsv(Path.Combine(output, "metrics.csv"), ds.ClassNames, voc07, voc10, coco);
+        ResultFiles.WriteVoc(Path.Combine(output, "voc_results"), split, ds.ClassNames, dets);
+        var curves = voc10.Classes.Where(c => c.Detections > 0 && c.Positives > 0)
+            .Select(c => new ChartSeries(ds.ClassNames[c.ClassIndex], c.Recall, c.Precision)).ToList();
+        var chart = new LineChart($"precision–recall, {split} (mAP VOC07 {F(voc07.MeanAp)})", "recall", "precision");
+        chart.WritePng(Path.Combine(output, "pr_all.png"), curves);
+        foreach (var curve in curves)
+            (chart with { Title = $"{curve.Name}: AP VOC07 {F(voc07.Classes[ds.ClassIndexOf(curve.Name) - 1].Ap)}" })
+                .WritePng(Path.Combine(output, $"pr_{curve.Name}.png"), [curve]);
+        AnsiConsole.MarkupLine($"wrote metrics.json, metrics.csv, voc_results/, pr_*.png to {Markup.Escape(output)}");
+    }
+
+    private static List<Detection> ReadCocoResults(string path, DetectionDataset ds)
+    {
+        var known = ds.Images.Select(i => i.Id).ToHashSet();
+        var list = new List<Detection>();
+        JsonArray array;
+        try { array = JsonNode.Parse(File.ReadAllText(path))?.AsArray() ?? throw new InvalidDataException($"{path}: empty"); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not a COCO results JSON array ({e.Message})"); }
+        foreach (var node in array)
+        {
+            string id = node!["image_id"]!.ToString();
+            if (!known.Contains(id)) throw new InvalidDataException($"{path}: detection for image '{id}', which is not in the split");
+            int cls = (int)node["category_id"]!;
+            if (cls < 1 || cls > ds.NumClasses) throw new InvalidDataException($"{path}: category {cls} is not a class 1..{ds.NumClasses}");
+            var b = node["bbox"]!.AsArray().Select(v => (float)(double)v!).ToArray();
+            list.Add(new Detection(id, cls, (float)(double)node["score"]!, new BoundingBox(b[0], b[1], b[0] + b[2], b[1] + b[3])));
+        }
+        return list;
+    }
+}
