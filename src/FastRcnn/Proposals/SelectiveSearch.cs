@@ -22,6 +22,12 @@ namespace FastRcnn.Proposals;
 /// </remarks>
 public sealed class SelectiveSearch
 {
+    /// <summary>
+    /// Bumped whenever the output for the same options changes (part of
+    /// <see cref="SelectiveSearchOptions.Fingerprint"/>, so cached results of an older version are not reused).
+    /// </summary>
+    public const int AlgorithmVersion = 2;
+
     /// <summary>Creates a runner; <paramref name="options"/> default to Fast mode.</summary>
     public SelectiveSearch(SelectiveSearchOptions? options = null)
     {
@@ -100,14 +106,19 @@ public sealed class SelectiveSearch
     private ProposalSet Rank(Hierarchy[] hierarchies, int w, int h, int width, int height)
     {
         int total = hierarchies.Sum(x => x.Count);
+        var ranking = Options.Ranking;
         var candidates = new Candidate[total];
         int n = 0;
         for (int s = 0; s < hierarchies.Length; s++)
         {
             var rng = new SplitMix64(Options.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(s + 1)));
             int m = hierarchies[s].Count;
+            var levels = hierarchies[s].Levels;
             for (int j = 0; j < m; j++)
-                candidates[n++] = new Candidate((m - j) * rng.NextUnit(), s, j);
+            {
+                float key = ranking == SelectiveSearchRanking.Level ? levels[j] : m - j;
+                candidates[n++] = new Candidate(key * rng.NextUnit(), s, j);
+            }
         }
         Array.Sort(candidates, static (a, b) =>
             a.Value != b.Value ? a.Value.CompareTo(b.Value)
@@ -117,13 +128,15 @@ public sealed class SelectiveSearch
         int minSide = Math.Min(Options.MinBoxSize, Math.Min(w, h));
         int cap = Options.MaxBoxes ?? int.MaxValue;
         var seen = new HashSet<PixelBox>();
+        var near = Options.DuplicateIoU is { } iou ? new OverlapFilter(w, iou) : null;
         var boxes = new List<float>();
         float sx = width / (float)w, sy = height / (float)h;
         foreach (var c in candidates)
         {
-            if (seen.Count >= cap) break;
+            if (boxes.Count / 4 >= cap) break;
             var box = hierarchies[c.Strategy].Boxes[c.Index];
             if (box.Width < minSide || box.Height < minSide || !seen.Add(box)) continue;
+            if (near is not null && !near.TryAdd(box)) continue;
             boxes.Add(Math.Min(box.X1 * sx, width));
             boxes.Add(Math.Min(box.Y1 * sy, height));
             boxes.Add(Math.Min(box.X2 * sx, width));

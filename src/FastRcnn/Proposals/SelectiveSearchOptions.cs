@@ -23,6 +23,22 @@ public enum ResizeSide
     Shortest,
 }
 
+/// <summary>How the boxes of all strategies are ordered (each value is multiplied by a random factor in (0, 1], smallest first).</summary>
+public enum SelectiveSearchRanking
+{
+    /// <summary>
+    /// The original code's: a region's position in its hierarchy counted from the last merge (the whole
+    /// image is 1, the initial regions come last), so large regions lead.
+    /// </summary>
+    Position,
+
+    /// <summary>
+    /// OpenCV ximgproc's: the region's level (1 for an initial region, 1 + the larger child level for a
+    /// merge), so fine regions and small groups lead.
+    /// </summary>
+    Level,
+}
+
 /// <summary>One diversification strategy: a colour space, a segmentation constant k and a similarity set.</summary>
 public readonly record struct SelectiveSearchStrategy(ColorSpace ColorSpace, float K, SimilarityTerms Similarity);
 
@@ -57,6 +73,12 @@ public sealed record SelectiveSearchOptions
     /// </summary>
     public int MinBoxSize { get; init; } = 20;
 
+    /// <summary>
+    /// Near-duplicate removal: a box whose IoU with a better-ranked kept box is at least this is dropped
+    /// (a greedy NMS in rank order); null keeps every distinct box (identical boxes are always dropped).
+    /// </summary>
+    public float? DuplicateIoU { get; init; }
+
     /// <summary>Keep at most this many boxes (the best ranked), or null for all.</summary>
     public int? MaxBoxes { get; init; }
 
@@ -71,6 +93,9 @@ public sealed record SelectiveSearchOptions
 
     /// <summary>Whether <see cref="ResizeTo"/> may enlarge small images (default: only shrink).</summary>
     public bool AllowUpscale { get; init; }
+
+    /// <summary>The order of the boxes (see <see cref="SelectiveSearchRanking"/>).</summary>
+    public SelectiveSearchRanking Ranking { get; init; } = SelectiveSearchRanking.Position;
 
     /// <summary>Seed of the random factors of the ranking.</summary>
     public ulong Seed { get; init; }
@@ -117,6 +142,22 @@ public sealed record SelectiveSearchOptions
         return list;
     }
 
+    /// <summary>
+    /// Every setting that changes the output, spelled out with the algorithm version (the cache key of
+    /// <see cref="ProposalCache"/>): the effective strategy lists, σ, the segment and box sizes, the
+    /// duplicate threshold, the box cap, the resize settings and the seed. <see cref="Parallel"/> is left
+    /// out: results do not depend on it.
+    /// </summary>
+    public string Fingerprint()
+    {
+        static string F(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return $"selective-search v{SelectiveSearch.AlgorithmVersion}; spaces={string.Join(",", EffectiveColorSpaces)}; " +
+               $"ks={string.Join(",", EffectiveKs.Select(F))}; sets={string.Join(",", EffectiveSimilaritySets.Select(t => (int)t))}; " +
+               $"sigma={F(Sigma)}; minseg={MinSegmentSize?.ToString() ?? "k"}; minbox={MinBoxSize}; " +
+               $"dup={(DuplicateIoU is { } d ? F(d) : "none")}; max={MaxBoxes?.ToString() ?? "all"}; " +
+               $"resize={ResizeTo?.ToString() ?? "none"}/{ResizeSide}/{(AllowUpscale ? "up" : "down")}; rank={Ranking}; seed={Seed}";
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot run.</summary>
     public void Validate()
     {
@@ -128,6 +169,7 @@ public sealed record SelectiveSearchOptions
         if (!(Sigma >= 0) || float.IsInfinity(Sigma)) throw new ArgumentException($"Sigma must be ≥ 0, got {Sigma}.");
         if (MinSegmentSize is < 1) throw new ArgumentException($"MinSegmentSize must be ≥ 1, got {MinSegmentSize}.");
         if (MinBoxSize < 0) throw new ArgumentException($"MinBoxSize must be ≥ 0, got {MinBoxSize}.");
+        if (DuplicateIoU is { } d && !(d > 0 && d <= 1)) throw new ArgumentException($"DuplicateIoU must be in (0, 1], got {d}.");
         if (MaxBoxes is < 1) throw new ArgumentException($"MaxBoxes must be ≥ 1, got {MaxBoxes}.");
         if (ResizeTo is < 1) throw new ArgumentException($"ResizeTo must be ≥ 1, got {ResizeTo}.");
     }
