@@ -9,8 +9,9 @@ namespace FastRcnn.Proposals;
 /// diverse, so a fixed budget of top-ranked boxes covers more objects.
 /// </summary>
 /// <remarks>
-/// IoU(a, b) ≥ t is tested without a division as inter·(1 + t) ≥ t·(|a| + |b|). The accepted boxes are
-/// kept in structure-of-arrays form and compared with <see cref="Vector{T}"/> lanes. Before that, a
+/// IoU(a, b) ≥ t is tested without a division as inter·(1 + t) ≥ t·(|a| + |b|), in double precision (the
+/// corners are whole pixels, so the products are exact and the test agrees with inter/union ≥ t). The
+/// accepted boxes are kept in structure-of-arrays form and compared with <see cref="Vector{T}"/> lanes. Before that, a
 /// candidate of width w can only overlap accepted boxes whose x1 lies within (1 − t)/t · w of its own
 /// (IoU ≥ t needs the intersection to be ≥ t of each box, so the left edges differ by at most (1 − t) of
 /// the wider box, which is ≤ w/t); the accepted boxes are therefore bucketed by x1 and only the buckets in
@@ -19,7 +20,7 @@ namespace FastRcnn.Proposals;
 internal sealed class OverlapFilter
 {
     private const int BucketWidth = 16;
-    private readonly float _t;
+    private readonly double _t;
     private readonly List<Bucket> _buckets;
 
     /// <summary>Creates an empty filter for images <paramref name="width"/> pixels wide and threshold <paramref name="iou"/> in (0, 1].</summary>
@@ -35,11 +36,11 @@ internal sealed class OverlapFilter
     /// <summary>Accepts the box (and remembers it) unless it overlaps an accepted box with IoU ≥ t.</summary>
     public bool TryAdd(PixelBox box)
     {
-        float w = box.Width, x1 = box.X1;
-        float reach = (1 - _t) / _t * w;
+        double w = box.Width, x1 = box.X1;
+        double reach = (1 - _t) / _t * w;
         int first = Math.Max(0, (int)((x1 - reach) / BucketWidth));
         int last = Math.Min(_buckets.Count - 1, (int)((x1 + reach) / BucketWidth));
-        float area = box.Area, k = 1 + _t;
+        double area = box.Area, k = 1 + (double)_t;
         for (int i = first; i <= last; i++)
             if (_buckets[i].Overlaps(box, area, _t, k)) return false;
         _buckets[Math.Clamp(box.X1 / BucketWidth, 0, _buckets.Count - 1)].Add(box, area);
@@ -48,10 +49,10 @@ internal sealed class OverlapFilter
 
     private sealed class Bucket
     {
-        private float[] _x1 = new float[16], _y1 = new float[16], _x2 = new float[16], _y2 = new float[16], _area = new float[16];
+        private double[] _x1 = new double[16], _y1 = new double[16], _x2 = new double[16], _y2 = new double[16], _area = new double[16];
         private int _count;
 
-        public void Add(PixelBox b, float area)
+        public void Add(PixelBox b, double area)
         {
             if (_count == _x1.Length)
             {
@@ -70,32 +71,32 @@ internal sealed class OverlapFilter
             _count++;
         }
 
-        public bool Overlaps(PixelBox b, float area, float t, float k)
+        public bool Overlaps(PixelBox b, double area, double t, double k)
         {
             int i = 0;
-            if (Vector.IsHardwareAccelerated && _count >= Vector<float>.Count)
+            if (Vector.IsHardwareAccelerated && _count >= Vector<double>.Count)
             {
-                var bx1 = new Vector<float>(b.X1);
-                var by1 = new Vector<float>(b.Y1);
-                var bx2 = new Vector<float>(b.X2);
-                var by2 = new Vector<float>(b.Y2);
-                var ba = new Vector<float>(area);
-                var vk = new Vector<float>(k);
-                var vt = new Vector<float>(t);
-                for (; i <= _count - Vector<float>.Count; i += Vector<float>.Count)
+                var bx1 = new Vector<double>(b.X1);
+                var by1 = new Vector<double>(b.Y1);
+                var bx2 = new Vector<double>(b.X2);
+                var by2 = new Vector<double>(b.Y2);
+                var ba = new Vector<double>(area);
+                var vk = new Vector<double>(k);
+                var vt = new Vector<double>(t);
+                for (; i <= _count - Vector<double>.Count; i += Vector<double>.Count)
                 {
-                    var iw = Vector.Max(Vector<float>.Zero, Vector.Min(bx2, new Vector<float>(_x2.AsSpan(i))) - Vector.Max(bx1, new Vector<float>(_x1.AsSpan(i))));
-                    var ih = Vector.Max(Vector<float>.Zero, Vector.Min(by2, new Vector<float>(_y2.AsSpan(i))) - Vector.Max(by1, new Vector<float>(_y1.AsSpan(i))));
+                    var iw = Vector.Max(Vector<double>.Zero, Vector.Min(bx2, new Vector<double>(_x2.AsSpan(i))) - Vector.Max(bx1, new Vector<double>(_x1.AsSpan(i))));
+                    var ih = Vector.Max(Vector<double>.Zero, Vector.Min(by2, new Vector<double>(_y2.AsSpan(i))) - Vector.Max(by1, new Vector<double>(_y1.AsSpan(i))));
                     var inter = iw * ih;
-                    if (Vector.GreaterThanOrEqualAny(inter * vk, vt * (ba + new Vector<float>(_area.AsSpan(i))))) return true;
+                    if (Vector.GreaterThanOrEqualAny(inter * vk, vt * (ba + new Vector<double>(_area.AsSpan(i))))) return true;
                 }
             }
             for (; i < _count; i++)
             {
-                float iw = Math.Min(b.X2, _x2[i]) - Math.Max(b.X1, _x1[i]);
-                float ih = Math.Min(b.Y2, _y2[i]) - Math.Max(b.Y1, _y1[i]);
+                double iw = Math.Min(b.X2, _x2[i]) - Math.Max(b.X1, _x1[i]);
+                double ih = Math.Min(b.Y2, _y2[i]) - Math.Max(b.Y1, _y1[i]);
                 if (iw <= 0 || ih <= 0) continue;
-                float inter = iw * ih;
+                double inter = iw * ih;
                 if (inter * k >= t * (area + _area[i])) return true;
             }
             return false;

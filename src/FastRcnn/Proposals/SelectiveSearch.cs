@@ -12,13 +12,15 @@ namespace FastRcnn.Proposals;
 /// per colour space one conversion, one smoothed and bucket-sorted pixel graph and one set of per-pixel
 /// histogram codes; per (colour space, k) one segmentation, its region features and adjacency; per
 /// strategy one <see cref="HierarchicalGrouping"/>. The three stages run in parallel over their units.</para>
-/// <para>Ranking (as the original): in a hierarchy of M regions listed in creation order, region j has
-/// position M − j (the whole image is 1, the initial regions the largest numbers); its rank value is
-/// position × a random factor in (0, 1] drawn from a SplitMix64 stream seeded by (seed, strategy index).
-/// All strategies' regions are sorted by increasing value (ties: strategy, then creation order),
-/// boxes smaller than <see cref="SelectiveSearchOptions.MinBoxSize"/> and repeats of an earlier box
-/// are dropped, and at most <see cref="SelectiveSearchOptions.MaxBoxes"/> are kept. The result depends
-/// only on the image and the options, not on thread scheduling.</para>
+/// <para>Ranking (as the original, <see cref="SelectiveSearchRanking.Position"/>): in a hierarchy of M
+/// regions listed in creation order, region j has position M − j (the whole image is 1, the initial regions
+/// the largest numbers); its rank value is position × a random factor in (0, 1] drawn from a SplitMix64
+/// stream seeded by (seed, strategy index) (OpenCV's <see cref="SelectiveSearchRanking.Level"/> uses the
+/// region's level instead). All strategies' regions are sorted by increasing value (ties: strategy, then
+/// creation order); boxes smaller than <see cref="SelectiveSearchOptions.MinBoxSize"/>, repeats of an
+/// earlier box and (with <see cref="SelectiveSearchOptions.DuplicateIoU"/>) boxes overlapping a kept box
+/// that much are dropped, and at most <see cref="SelectiveSearchOptions.MaxBoxes"/> are kept. The result
+/// depends only on the image and the options, not on thread scheduling.</para>
 /// </remarks>
 public sealed class SelectiveSearch
 {
