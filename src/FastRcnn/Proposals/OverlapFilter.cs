@@ -36,16 +36,26 @@ internal sealed class OverlapFilter
     /// <summary>Accepts the box (and remembers it) unless it overlaps an accepted box with IoU ≥ t.</summary>
     public bool TryAdd(PixelBox box)
     {
+        if (Overlaps(box)) return false;
+        Add(box);
+        return true;
+    }
+
+    /// <summary>Whether an accepted box overlaps <paramref name="box"/> with IoU ≥ t.</summary>
+    public bool Overlaps(PixelBox box)
+    {
         double w = box.Width, x1 = box.X1;
         double reach = (1 - _t) / _t * w;
         int first = Math.Max(0, (int)((x1 - reach) / BucketWidth));
         int last = Math.Min(_buckets.Count - 1, (int)((x1 + reach) / BucketWidth));
-        double area = box.Area, k = 1 + (double)_t;
+        double area = box.Area, k = 1 + _t;
         for (int i = first; i <= last; i++)
-            if (_buckets[i].Overlaps(box, area, _t, k)) return false;
-        _buckets[Math.Clamp(box.X1 / BucketWidth, 0, _buckets.Count - 1)].Add(box, area);
-        return true;
+            if (_buckets[i].Overlaps(box, area, _t, k)) return true;
+        return false;
     }
+
+    /// <summary>Remembers <paramref name="box"/> as accepted.</summary>
+    public void Add(PixelBox box) => _buckets[Math.Clamp(box.X1 / BucketWidth, 0, _buckets.Count - 1)].Add(box, box.Area);
 
     private sealed class Bucket
     {

@@ -131,6 +131,8 @@ public sealed class SelectiveSearch
         int cap = Options.MaxBoxes ?? int.MaxValue;
         var seen = new HashSet<PixelBox>();
         var near = Options.DuplicateIoU is { } iou ? new OverlapFilter(w, iou) : null;
+        var diverse = Options.DiverseIoU is { } div ? new OverlapFilter(w, div) : null;
+        var deferred = new List<PixelBox>();
         var boxes = new List<float>();
         float sx = width / (float)w, sy = height / (float)h;
         foreach (var c in candidates)
@@ -138,7 +140,25 @@ public sealed class SelectiveSearch
             if (boxes.Count / 4 >= cap) break;
             var box = hierarchies[c.Strategy].Boxes[c.Index];
             if (box.Width < minSide || box.Height < minSide || !seen.Add(box)) continue;
+            if (near is not null && near.Overlaps(box)) continue;
+            if (diverse is not null && diverse.Overlaps(box))
+            {
+                deferred.Add(box);
+                continue;
+            }
+            near?.Add(box);
+            diverse?.Add(box);
+            Emit(box);
+        }
+        foreach (var box in deferred)
+        {
+            if (boxes.Count / 4 >= cap) break;
             if (near is not null && !near.TryAdd(box)) continue;
+            Emit(box);
+        }
+
+        void Emit(PixelBox box)
+        {
             boxes.Add(Math.Min(box.X1 * sx, width));
             boxes.Add(Math.Min(box.Y1 * sy, height));
             boxes.Add(Math.Min(box.X2 * sx, width));

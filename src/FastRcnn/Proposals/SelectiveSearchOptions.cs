@@ -93,6 +93,12 @@ public sealed record SelectiveSearchOptions
     /// </summary>
     public float? DuplicateIoU { get; init; } = 0.9f;
 
+    /// <summary>
+    /// Diversity first: boxes overlapping a better-ranked kept box with IoU ≥ this are moved behind all the
+    /// others (keeping their order), so every prefix of the list is as spread out as possible; null (default) off.
+    /// </summary>
+    public float? DiverseIoU { get; init; }
+
     /// <summary>Keep at most this many boxes (the best ranked), or null for all.</summary>
     public int? MaxBoxes { get; init; }
 
@@ -168,7 +174,7 @@ public sealed record SelectiveSearchOptions
         return $"selective-search v{SelectiveSearch.AlgorithmVersion}; spaces={string.Join(",", EffectiveColorSpaces)}; " +
                $"ks={string.Join(",", EffectiveKs.Select(F))}; sets={string.Join(",", EffectiveSimilaritySets.Select(t => (int)t))}; " +
                $"sigma={F(Sigma)}; minseg={MinSegmentSize?.ToString() ?? "k"}; minbox={MinBoxSize}; " +
-               $"dup={(DuplicateIoU is { } d ? F(d) : "none")}; max={MaxBoxes?.ToString() ?? "all"}; " +
+               $"dup={(DuplicateIoU is { } d ? F(d) : "none")}; diverse={(DiverseIoU is { } v ? F(v) : "none")}; max={MaxBoxes?.ToString() ?? "all"}; " +
                $"resize={ResizeTo?.ToString() ?? "none"}/{ResizeSide}/{(AllowUpscale ? "up" : "down")}; rank={Ranking}; seed={Seed}";
     }
 
@@ -184,6 +190,7 @@ public sealed record SelectiveSearchOptions
         if (MinSegmentSize is < 1) throw new ArgumentException($"MinSegmentSize must be ≥ 1, got {MinSegmentSize}.");
         if (MinBoxSize < 0) throw new ArgumentException($"MinBoxSize must be ≥ 0, got {MinBoxSize}.");
         if (DuplicateIoU is { } d && !(d > 0 && d <= 1)) throw new ArgumentException($"DuplicateIoU must be in (0, 1], got {d}.");
+        if (DiverseIoU is { } dv && !(dv > 0 && dv <= 1)) throw new ArgumentException($"DiverseIoU must be in (0, 1], got {dv}.");
         if (MaxBoxes is < 1) throw new ArgumentException($"MaxBoxes must be ≥ 1, got {MaxBoxes}.");
         if (ResizeTo is < 1) throw new ArgumentException($"ResizeTo must be ≥ 1, got {ResizeTo}.");
     }

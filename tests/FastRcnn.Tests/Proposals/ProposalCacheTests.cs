@@ -93,6 +93,7 @@ public sealed class ProposalCacheTests(SmallShapesFixture shapes) : IClassFixtur
             [nameof(SelectiveSearchOptions.MinSegmentSize)] = baseline with { MinSegmentSize = 3 },
             [nameof(SelectiveSearchOptions.MinBoxSize)] = baseline with { MinBoxSize = baseline.MinBoxSize + 1 },
             [nameof(SelectiveSearchOptions.DuplicateIoU)] = baseline with { DuplicateIoU = baseline.DuplicateIoU is null ? 0.5f : null },
+            [nameof(SelectiveSearchOptions.DiverseIoU)] = baseline with { DiverseIoU = 0.7f },
             [nameof(SelectiveSearchOptions.MaxBoxes)] = baseline with { MaxBoxes = 5 },
             [nameof(SelectiveSearchOptions.ResizeTo)] = baseline with { ResizeTo = 100 },
             [nameof(SelectiveSearchOptions.ResizeSide)] = baseline with { ResizeSide = ResizeSide.Shortest },

@@ -97,6 +97,28 @@ public class SelectiveSearchTests(ITestOutputHelper output)
         for (int i = 0; i < kept.Count; i++) Assert.Equal(all.Box(expected[i]).ToArray(), kept.Box(i).ToArray());
     }
 
+    [Fact]
+    public void DiverseIoUMovesOverlappingBoxesBehindTheOthers()
+    {
+        var scene = SyntheticScene.Standard(seed: 6);
+        var plain = new SelectiveSearch(new SelectiveSearchOptions { DuplicateIoU = null }).Run(scene.Rgb, scene.Width, scene.Height);
+        var diverse = new SelectiveSearch(new SelectiveSearchOptions { DuplicateIoU = null, DiverseIoU = 0.6f }).Run(scene.Rgb, scene.Width, scene.Height);
+        static string Key(ReadOnlySpan<float> b) => string.Join(",", b.ToArray());
+        Assert.Equal(Enumerable.Range(0, plain.Count).Select(i => Key(plain.Box(i))).Order(), Enumerable.Range(0, diverse.Count).Select(i => Key(diverse.Box(i))).Order());
+        // The leading run is pairwise below the threshold; the first box after it overlaps one of them.
+        int lead = 0;
+        bool Overlaps(int i, int upTo)
+        {
+            for (int j = 0; j < upTo; j++)
+                if (ProposalRecall.IoU(new FastRcnn.Data.BoundingBox(diverse.Box(j)[0], diverse.Box(j)[1], diverse.Box(j)[2], diverse.Box(j)[3]), diverse.Box(i)) >= 0.6f)
+                    return true;
+            return false;
+        }
+        while (lead < diverse.Count && !Overlaps(lead, lead)) lead++;
+        Assert.InRange(lead, 10, diverse.Count - 1);
+        Assert.Equal(Key(plain.Box(0)), Key(diverse.Box(0)));
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 2)]
