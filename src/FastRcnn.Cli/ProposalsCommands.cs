@@ -108,6 +108,7 @@ public static class ProposalsCommands
     {
         private readonly Option<SelectiveSearchMode> _mode = new("--mode") { Description = "Selective-search preset: fast (default), quality or single.", DefaultValueFactory = _ => SelectiveSearchMode.Fast };
         private readonly Option<int?> _maxBoxes = new("--max-boxes") { Description = "Keep at most this many boxes per image (the best ranked)." };
+        private readonly Option<float?> _diverse = new("--diverse-iou") { Description = "Move boxes overlapping a better-ranked box this much (IoU) behind the rest: better recall for small top-N (off by default)." };
         private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the ranking's random factors." };
         private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = $"Proposal cache directory (default {ProposalCache.DefaultDirectory}; $FASTRCNN_CACHE moves it)." };
         private readonly Option<bool> _noCache = new("--no-cache") { Description = "Neither read nor write the proposal cache." };
@@ -115,13 +116,16 @@ public static class ProposalsCommands
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { _mode, _maxBoxes, _seed, _cacheDir, _noCache, _threads }) command.Options.Add(o);
+            foreach (var o in new Option[] { _mode, _maxBoxes, _diverse, _seed, _cacheDir, _noCache, _threads }) command.Options.Add(o);
         }
 
         public ProposalRunOptions Read(ParseResult parse)
         {
             if (parse.GetValue(_threads) < 0) throw new ArgumentException("--threads must be ≥ 0");
-            var search = new SelectiveSearchOptions { Mode = parse.GetValue(_mode), MaxBoxes = parse.GetValue(_maxBoxes), Seed = parse.GetValue(_seed) };
+            var search = new SelectiveSearchOptions
+            {
+                Mode = parse.GetValue(_mode), MaxBoxes = parse.GetValue(_maxBoxes), DiverseIoU = parse.GetValue(_diverse), Seed = parse.GetValue(_seed),
+            };
             search.Validate();
             return new ProposalRunOptions
             {
