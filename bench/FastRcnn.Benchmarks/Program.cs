@@ -5,5 +5,7 @@ if (args.Length > 0 && args[0] == "ops")
     return SideBySide.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals")
     return ProposalsComparison.Run(args[1..]);
+if (args.Length > 0 && args[0] == "proposals-sweep")
+    return ProposalsSweep.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);
 return 0;

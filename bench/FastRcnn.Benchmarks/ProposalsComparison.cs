@@ -1,42 +1,45 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FastRcnn.Data;
 using FastRcnn.Ops;
 using FastRcnn.Proposals;
 
 namespace FastRcnn.Benchmarks;
 
 /// <summary>
-/// <c>proposals IMAGE... [--gt GT.json]...</c>: runs <see cref="SelectiveSearch"/> and OpenCV's
-/// selective search (bench/peers/opencv_selective_search.py, same images, same thread count) in one
-/// run and prints time per image (median of <c>--repeats</c> after a warm-up), boxes per image and
-/// recall at IoU 0.5 / 0.7 against the ground truth, with the time ratio. Images are decoded here with
-/// SkiaSharp and by the peer with OpenCV, both at full size. <c>@FILE</c> reads image paths from FILE
-/// (one per line, # comments). <c>--profile</c> adds a per-stage breakdown of the first image.
+/// <c>proposals IMAGE... [--gt GT.json]...</c> or <c>proposals --dataset DIR --split S</c> (a VOC or COCO
+/// split; non-difficult, non-crowd objects): runs <see cref="SelectiveSearch"/> and OpenCV's selective
+/// search (bench/peers/opencv_selective_search.py, same images, same thread count) in one run and prints
+/// time per image (median of <c>--repeats</c> after a warm-up), boxes per image, recall at IoU 0.5 / 0.7 and
+/// AR with all boxes and with both lists cut to the same count per image, and the time ratio. Images are
+/// decoded here with SkiaSharp and by the peer with OpenCV, both at full size. <c>@FILE</c> reads image
+/// paths from FILE (one per line, # comments). <c>--profile</c> adds a per-stage breakdown of the first
+/// image; <c>--write FILE --section NAME</c> replaces the NAME section of a markdown file.
 /// </summary>
 public static class ProposalsComparison
 {
     private sealed record Options(
-        List<string> Images, List<string> GroundTruth, int Threads, int Repeats, SelectiveSearchMode Mode,
-        int? MaxBoxes, int? MinBoxSize, string? Python, string PeerScript, bool Profile, string? Write);
+        List<string> Images, List<string> GroundTruth, string? Dataset, string? Split, int Threads, int Repeats, SelectiveSearchMode Mode,
+        int? MaxBoxes, int? MinBoxSize, string? Python, string PeerScript, bool Profile, string? Write, string Section);
 
-    private sealed record ImageResult(string Name, int Width, int Height, double Ms, int Boxes, double[] Best, ProposalSet Proposals);
+    private sealed record ImageResult(ImageRecord Record, double Ms, ProposalSet Proposals);
 
     public static int Run(string[] args)
     {
         var o = Parse(args);
         Parallelism.Threads = o.Threads;
-        var gt = ProposalsData.LoadGroundTruth(o.GroundTruth);
+        var ds = o.Dataset is not null ? DatasetLoader.Load(o.Dataset, o.Split) : ProposalsData.DatasetFromImages(o.Images, o.GroundTruth);
+        o = o with { Images = ds.Images.Select(r => r.ImagePath).ToList() };
         var options = new SelectiveSearchOptions { Mode = o.Mode, MaxBoxes = o.MaxBoxes };
         if (o.MinBoxSize is { } mbs) options = options with { MinBoxSize = mbs };
         var ss = new SelectiveSearch(options);
-        Console.WriteLine($"selective search, {o.Mode} mode ({ss.Strategies.Count} strategies), {o.Threads} threads, median of {o.Repeats} after a warm-up");
+        Console.WriteLine($"selective search, {o.Mode} mode ({ss.Strategies.Count} strategies), {o.Threads} threads, median of {o.Repeats} after a warm-up, {ds.Images.Count} images");
 
         var ours = new List<ImageResult>();
-        foreach (string path in o.Images)
+        foreach (var record in ds.Images)
         {
-            var (rgb, w, h) = ProposalsData.Decode(path);
-            string name = Path.GetFileName(path);
+            var (rgb, w, h) = ProposalsData.Decode(record.ImagePath);
             var result = ss.Run(rgb, w, h);
             var samples = new double[o.Repeats];
             for (int i = 0; i < o.Repeats; i++)
@@ -45,75 +48,85 @@ public static class ProposalsComparison
                 result = ss.Run(rgb, w, h);
                 samples[i] = sw.Elapsed.TotalMilliseconds;
             }
-            var truth = gt.GetValueOrDefault(name) ?? [];
-            ours.Add(new ImageResult(name, w, h, Median(samples), result.Count, ProposalsData.BestIoU(truth, result, result.Count), result));
+            ours.Add(new ImageResult(record, Median(samples), result));
             if (o.Profile && ours.Count == 1) Profile(ss, rgb, w, h);
         }
 
-        var peer = RunPeer(o);
-        var peerByName = new Dictionary<string, JsonElement>();
-        if (peer is { } p)
-            foreach (var e in p.GetProperty("images").EnumerateArray()) peerByName[e.GetProperty("image").GetString()!] = e;
-
-        var lines = new List<string>
+        var peer = RunPeer(o, ds);
+        var lines = new List<string>();
+        bool perImage = ds.Images.Count <= 20;
+        if (perImage)
         {
-            "| image | size | ours ms | OpenCV ms | OpenCV/ours | boxes ours | boxes OpenCV | R@0.5 ours | R@0.5 OpenCV | R@0.7 ours | R@0.7 OpenCV | R@0.5 / 0.7 ours, top-N(OpenCV) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        };
-        int gtTotal = 0, h5 = 0, h7 = 0, c5 = 0, c7 = 0, t5 = 0, t7 = 0;
+            lines.Add("| image | size | ours ms | OpenCV ms | OpenCV/ours | boxes ours | boxes OpenCV | R@0.5 ours | R@0.5 OpenCV | R@0.7 ours | R@0.7 OpenCV |");
+            lines.Add("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        }
+        var oursAll = new ProposalRecall([1]);
+        var cvAll = new ProposalRecall([1]);
+        var oursEq = new ProposalRecall([1]);
+        var cvEq = new ProposalRecall([1]);
         var peerMs = new List<double>();
-        var peerBoxes = new List<int>();
+        double equalBoxes = 0;
         foreach (var r in ours)
         {
-            var truth = gt.GetValueOrDefault(r.Name) ?? [];
-            double? cvMs = null;
-            int? cvBoxes = null;
-            double? cv5 = null, cv7 = null;
-            double[]? top = null;
-            if (peerByName.TryGetValue(r.Name, out var e))
+            var mine = r.Proposals.Boxes.AsSpan(0, 4 * r.Proposals.Count);
+            oursAll.Add(r.Record.Objects, mine);
+            var one = new ProposalRecall([1]);
+            one.Add(r.Record.Objects, mine);
+            var o1 = one.Report("").All;
+            string name = Path.GetFileName(r.Record.ImagePath);
+            PeerImage? p = peer?.Images.GetValueOrDefault(name);
+            RecallPoint? c1 = null;
+            if (p is not null)
             {
-                cvMs = e.GetProperty("median_s").GetDouble() * 1000;
-                cvBoxes = e.GetProperty("boxes").GetInt32();
-                peerMs.Add(cvMs.Value);
-                peerBoxes.Add(cvBoxes.Value);
-                if (e.TryGetProperty("recall", out var rec))
-                {
-                    cv5 = rec.GetProperty("0.5").GetDouble();
-                    cv7 = rec.GetProperty("0.7").GetDouble();
-                    c5 += (int)Math.Round(cv5.Value * truth.Count);
-                    c7 += (int)Math.Round(cv7.Value * truth.Count);
-                }
-                top = ProposalsData.BestIoU(truth, r.Proposals, cvBoxes.Value);
+                peerMs.Add(p.Ms);
+                cvAll.Add(r.Record.Objects, p.Boxes);
+                int n = Math.Min(mine.Length, p.Boxes.Length);
+                equalBoxes += n / 4;
+                oursEq.Add(r.Record.Objects, mine[..n]);
+                cvEq.Add(r.Record.Objects, p.Boxes.AsSpan(0, n));
+                var c = new ProposalRecall([1]);
+                c.Add(r.Record.Objects, p.Boxes);
+                c1 = c.Report("").All;
             }
-            int o5 = r.Best.Count(v => v >= 0.5), o7 = r.Best.Count(v => v >= 0.7);
-            gtTotal += truth.Count;
-            h5 += o5;
-            h7 += o7;
-            if (top is not null)
-            {
-                t5 += top.Count(v => v >= 0.5);
-                t7 += top.Count(v => v >= 0.7);
-            }
-            string Rate(int hits) => truth.Count == 0 ? "–" : (hits / (double)truth.Count).ToString("F2", CultureInfo.InvariantCulture);
-            string Opt(double? v, string f) => v is { } x ? x.ToString(f, CultureInfo.InvariantCulture) : "–";
-            lines.Add($"| {r.Name} | {r.Width}×{r.Height} | {r.Ms:F0} | {Opt(cvMs, "F0")} | {Opt(cvMs / r.Ms, "F1")}× | {r.Boxes} | {Opt(cvBoxes, "F0")} " +
-                      $"| {Rate(o5)} | {Opt(cv5, "F2")} | {Rate(o7)} | {Opt(cv7, "F2")} " +
-                      $"| {(top is null ? "–" : $"{Rate(top.Count(v => v >= 0.5))} / {Rate(top.Count(v => v >= 0.7))}")} |");
+            if (!perImage) continue;
+            string Rate(double v) => r.Record.Objects.Count(x => !x.Difficult && !x.Crowd) == 0 ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
+            lines.Add($"| {name} | {r.Record.Width}×{r.Record.Height} | {r.Ms:F0} | {Opt(p?.Ms, "F0")} | {Opt(p?.Ms / r.Ms, "F1")}× | {r.Proposals.Count} | {Opt(p?.Boxes.Length / 4, "F0")} " +
+                      $"| {Rate(o1.Recall50)} | {(c1 is null ? "–" : Rate(c1.Recall50))} | {Rate(o1.Recall70)} | {(c1 is null ? "–" : Rate(c1.Recall70))} |");
         }
-        double oursMedian = Median(ours.Select(r => r.Ms).ToArray());
-        string Pooled(int hits) => gtTotal == 0 ? "–" : (hits / (double)gtTotal).ToString("F3", CultureInfo.InvariantCulture);
-        string summary = $"| **all ({ours.Count} images, {gtTotal} objects)** | | **{oursMedian:F0}** (median) | " +
-                         (peerMs.Count > 0 ? $"**{Median(peerMs.ToArray()):F0}** | **{Median(peerMs.ToArray()) / oursMedian:F1}×** | " : "– | – | ") +
-                         $"{ours.Average(r => r.Boxes):F0} (mean) | {(peerBoxes.Count > 0 ? peerBoxes.Average().ToString("F0", CultureInfo.InvariantCulture) : "–")} | " +
-                         $"{Pooled(h5)} | {(peerMs.Count > 0 ? Pooled(c5) : "–")} | {Pooled(h7)} | {(peerMs.Count > 0 ? Pooled(c7) : "–")} | " +
-                         $"{(peerMs.Count > 0 ? $"{Pooled(t5)} / {Pooled(t7)}" : "–")} |";
-        lines.Add(summary);
-        string machine = MachineLine(o, peer);
+        double oursMedian = Median(ours.Select(r => r.Ms).ToArray()), cvMedian = Median(peerMs.ToArray());
+        var oa = oursAll.Report("").All;
+        var ca = cvAll.Report("").All;
+        var oe = oursEq.Report("").All;
+        var ce = cvEq.Report("").All;
+        int gt = oursAll.Report("").GtBoxes;
+        string F3(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+        var summary = new List<string>
+        {
+            $"| {ds.Images.Count} images, {gt} objects | ours | OpenCV |",
+            "|---|---:|---:|",
+            $"| time per image, median (ms) | **{oursMedian:F0}** | {(peer is null ? "–" : $"{cvMedian:F0}")} |",
+            $"| OpenCV time / ours | **{(peer is null ? "–" : $"{cvMedian / oursMedian:F1}×")}** | |",
+            $"| boxes per image, mean | {oa.MeanProposals:F0} | {(peer is null ? "–" : $"{ca.MeanProposals:F0}")} |",
+            $"| recall@0.5, all boxes | {F3(oa.Recall50)} | {(peer is null ? "–" : F3(ca.Recall50))} |",
+            $"| recall@0.7, all boxes | {F3(oa.Recall70)} | {(peer is null ? "–" : F3(ca.Recall70))} |",
+            $"| AR 0.5:0.95, all boxes | {F3(oa.AverageRecall)} | {(peer is null ? "–" : F3(ca.AverageRecall))} |",
+        };
+        if (peer is not null)
+        {
+            summary.Add($"| equal box count: both cut to min(ours, OpenCV) per image, mean {equalBoxes / ours.Count:F0} | | |");
+            summary.Add($"| recall@0.5, equal count | {F3(oe.Recall50)} | {F3(ce.Recall50)} |");
+            summary.Add($"| recall@0.7, equal count | {F3(oe.Recall70)} | {F3(ce.Recall70)} |");
+            summary.Add($"| AR 0.5:0.95, equal count | {F3(oe.AverageRecall)} | {F3(ce.AverageRecall)} |");
+        }
+        string machine = MachineLine(o, peer?.Version);
         Console.WriteLine(machine);
+        foreach (var l in summary) Console.WriteLine(l);
         foreach (var l in lines) Console.WriteLine(l);
-        if (o.Write is { } markdown) WriteMarkdown(markdown, lines, machine, o);
+        if (o.Write is { } markdown) WriteMarkdown(markdown, summary, lines, machine, o, ds);
         return 0;
     }
+
+    private static string Opt(double? v, string f) => v is { } x ? x.ToString(f, CultureInfo.InvariantCulture) : "–";
 
     private static void Profile(SelectiveSearch ss, byte[] rgb, int w, int h)
     {
@@ -150,24 +163,23 @@ public static class ProposalsComparison
         Console.WriteLine($"  total Run {T(() => ss.Run(rgb, w, h)):F1} ms");
     }
 
-    private static JsonElement? RunPeer(Options o)
+    private sealed record PeerImage(double Ms, float[] Boxes);
+
+    private sealed record PeerResult(string Version, Dictionary<string, PeerImage> Images);
+
+    /// <summary>Runs the OpenCV peer on the same images; boxes come back in its rank order (for recall at equal counts).</summary>
+    private static PeerResult? RunPeer(Options o, DetectionDataset ds)
     {
         if (o.Python is null) return null;
+        string boxesOut = Path.Combine(Path.GetTempPath(), $"ss-peer-boxes-{Environment.ProcessId}.json");
         var start = new ProcessStartInfo(o.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(o.PeerScript);
         foreach (string image in o.Images) start.ArgumentList.Add(image);
         foreach (var (flag, value) in new[] { ("--threads", o.Threads.ToString()), ("--repeats", o.Repeats.ToString()),
-                     ("--mode", o.Mode == SelectiveSearchMode.Quality ? "quality" : "fast") })
+                     ("--mode", o.Mode == SelectiveSearchMode.Quality ? "quality" : "fast"), ("--boxes-out", boxesOut) })
         {
             start.ArgumentList.Add(flag);
             start.ArgumentList.Add(value);
-        }
-        if (o.GroundTruth.Count > 0)
-        {
-            string merged = Path.Combine(Path.GetTempPath(), $"ss-gt-{Environment.ProcessId}.json");
-            File.WriteAllText(merged, JsonSerializer.Serialize(ProposalsData.LoadGroundTruth(o.GroundTruth)));
-            start.ArgumentList.Add("--gt");
-            start.ArgumentList.Add(merged);
         }
         try
         {
@@ -180,7 +192,18 @@ public static class ProposalsComparison
                 Console.Error.WriteLine($"the peer failed (exit {process.ExitCode}); is python3-opencv installed?\n{stderr.Result}");
                 return null;
             }
-            return JsonDocument.Parse(stdout.Result).RootElement.Clone();
+            var root = JsonDocument.Parse(stdout.Result).RootElement;
+            using var boxesDoc = JsonDocument.Parse(File.ReadAllText(boxesOut));
+            var images = new Dictionary<string, PeerImage>();
+            foreach (var e in root.GetProperty("images").EnumerateArray())
+            {
+                string name = e.GetProperty("image").GetString()!;
+                var boxes = boxesDoc.RootElement.GetProperty(name).EnumerateArray().SelectMany(b => b.EnumerateArray().Select(v => v.GetSingle())).ToArray();
+                images[name] = new PeerImage(e.GetProperty("median_s").GetDouble() * 1000, boxes);
+            }
+            File.Delete(boxesOut);
+            var info = root.GetProperty("peer");
+            return new PeerResult($"OpenCV {info.GetProperty("opencv").GetString()} ximgproc, {info.GetProperty("mode").GetString()} mode", images);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -189,37 +212,41 @@ public static class ProposalsComparison
         }
     }
 
-    private static string MachineLine(Options o, JsonElement? peer)
+    private static string MachineLine(Options o, string? peer)
     {
         string cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?"
             : "?";
         string line = $"{cpu}, {Environment.ProcessorCount} logical CPUs, {o.Threads} threads; .NET {Environment.Version}";
-        if (peer is { } p) line += $"; peer: OpenCV {p.GetProperty("peer").GetProperty("opencv").GetString()} ximgproc, {p.GetProperty("peer").GetProperty("mode").GetString()} mode";
+        if (peer is not null) line += $"; peer: {peer}";
         return line;
     }
 
-    private const string Begin = "<!-- proposals:begin -->", End = "<!-- proposals:end -->";
-
-    private static void WriteMarkdown(string path, List<string> table, string machine, Options o)
+    private static void WriteMarkdown(string path, List<string> summary, List<string> table, string machine, Options o, DetectionDataset ds)
     {
+        string begin = $"<!-- {o.Section}:begin -->", end = $"<!-- {o.Section}:end -->";
+        string what = o.Dataset is not null ? $"`{ds.Source}`, split `{ds.Split}` (non-difficult objects)" : $"{ds.Images.Count} images";
         var lines = new List<string>
         {
-            Begin,
-            "## Selective search (proposals) vs OpenCV ximgproc",
-            "",
-            $"Measured {DateTime.UtcNow:yyyy-MM-dd} with `dotnet run --project bench/FastRcnn.Benchmarks -c Release -- proposals ...` " +
+            begin,
+            $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {what} with `dotnet run --project bench/FastRcnn.Benchmarks -c Release -- proposals ...` " +
             $"({o.Mode} mode; OpenCV: `switchToSelectiveSearch{(o.Mode == SelectiveSearchMode.Quality ? "Quality" : "Fast")}()`), same images, " +
-            $"full size, {machine}. Median of {o.Repeats} runs after a warm-up. Recall: fraction of ground-truth boxes matched by some proposal at IoU ≥ t; " +
-            "the last column restricts ours to the best-ranked N boxes, N = OpenCV's count for that image.",
+            $"full size, {machine}. Time: median over images of each image's median of {o.Repeats} runs after a warm-up. Recall: fraction of " +
+            "ground-truth boxes matched by some proposal at IoU ≥ t, pooled over the images; at equal count both lists are cut, image by image, " +
+            "to the smaller of the two counts (best-ranked first).",
             "",
         };
-        lines.AddRange(table);
-        lines.Add(End);
+        lines.AddRange(summary);
+        if (table.Count > 0)
+        {
+            lines.Add("");
+            lines.AddRange(table);
+        }
+        lines.Add(end);
         string existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n";
-        int b = existing.IndexOf(Begin, StringComparison.Ordinal), e = existing.IndexOf(End, StringComparison.Ordinal);
+        int b = existing.IndexOf(begin, StringComparison.Ordinal), e = existing.IndexOf(end, StringComparison.Ordinal);
         string updated = b >= 0 && e > b
-            ? existing[..b] + string.Join("\n", lines) + existing[(e + End.Length)..]
+            ? existing[..b] + string.Join("\n", lines) + existing[(e + end.Length)..]
             : existing.TrimEnd() + "\n\n" + string.Join("\n", lines) + "\n";
         File.WriteAllText(path, updated);
         Console.WriteLine($"wrote {path}");
@@ -237,6 +264,8 @@ public static class ProposalsComparison
         var images = new List<string>();
         var gt = new List<string>();
         int threads = Environment.ProcessorCount, repeats = 3;
+        string? dataset = null, split = null;
+        string section = "proposals";
         var mode = SelectiveSearchMode.Fast;
         int? maxBoxes = null, minBox = null;
         string? python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : null, write = null;
@@ -248,6 +277,9 @@ public static class ProposalsComparison
             switch (args[i])
             {
                 case "--gt": gt.Add(Next()); break;
+                case "--dataset": dataset = Next(); break;
+                case "--split": split = Next(); break;
+                case "--section": section = Next(); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--mode": mode = Enum.Parse<SelectiveSearchMode>(Next(), ignoreCase: true); break;
@@ -264,8 +296,10 @@ public static class ProposalsComparison
                 default: images.Add(args[i]); break;
             }
         }
-        if (images.Count == 0) throw new ArgumentException("usage: proposals IMAGE... [@LIST] [--gt GT.json]... [--threads N] [--repeats R] [--mode fast|quality|single] [--no-peer] [--profile] [--write docs/benchmarks.md]");
-        return new Options(images, gt, threads, repeats, mode, maxBoxes, minBox, python, script, profile, write);
+        if (images.Count == 0 && dataset is null)
+            throw new ArgumentException("usage: proposals (IMAGE... [@LIST] [--gt GT.json]... | --dataset DIR [--split S]) [--threads N] [--repeats R] " +
+                                        "[--mode fast|quality|single] [--no-peer] [--profile] [--write docs/benchmarks.md [--section NAME]]");
+        return new Options(images, gt, dataset, split, threads, repeats, mode, maxBoxes, minBox, python, script, profile, write, section);
     }
 
     private static string RepoRoot()

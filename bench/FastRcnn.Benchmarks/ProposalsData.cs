@@ -46,6 +46,20 @@ internal static class ProposalsData
         return best;
     }
 
+    /// <summary>An in-memory dataset of loose images whose ground truth comes from GT.json files (keyed by file name).</summary>
+    internal static FastRcnn.Data.DetectionDataset DatasetFromImages(List<string> images, List<string> gtFiles)
+    {
+        var gt = LoadGroundTruth(gtFiles);
+        var records = images.Select(path =>
+        {
+            if (!FastRcnn.Imaging.ImageIO.TryReadSize(path, out int w, out int h)) throw new InvalidDataException($"{path}: not a readable image");
+            var objects = (gt.GetValueOrDefault(Path.GetFileName(path)) ?? [])
+                .Select(b => new FastRcnn.Data.ObjectAnnotation(new FastRcnn.Data.BoundingBox(b[0], b[1], b[2], b[3]), 1)).ToArray();
+            return new FastRcnn.Data.ImageRecord(Path.GetFileName(path), Path.GetFullPath(path), w, h, objects);
+        }).ToArray();
+        return new FastRcnn.Data.DetectionDataset(FastRcnn.Data.DetectionDataset.MakeClassNames(["object"]), records, "images", FastRcnn.Data.LoadReport.Empty);
+    }
+
     internal static Dictionary<string, List<float[]>> LoadGroundTruth(List<string> files)
     {
         var gt = new Dictionary<string, List<float[]>>();

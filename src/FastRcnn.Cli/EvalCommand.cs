@@ -5,7 +5,7 @@ using FastRcnn.Data;
 using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
-using FastRcnn.IO;
+using FastRcnn.Proposals;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -73,18 +73,13 @@ public static class EvalCommand
         return command;
     }
 
-    private static Func<ImageRecord, Tensor?>? ProposalSource(string proposals, DetectionDataset dataset)
+    /// <summary>Proposals of each image: a proposal file, or selective search through the content-keyed cache.</summary>
+    private static Func<ImageRecord, Tensor?> ProposalSource(string proposals, DetectionDataset dataset)
     {
-        if (proposals == "auto") return null;
-        var arrays = Npz.Read(proposals);
-        var missing = dataset.Images.FirstOrDefault(i => !arrays.ContainsKey(i.Id));
-        if (missing is not null) throw new InvalidDataException($"{proposals}: no proposals for image '{missing.Id}'");
-        return image =>
-        {
-            var a = arrays[image.Id];
-            if (a.Shape.Length != 2 || a.Shape[1] != 4) throw new InvalidDataException($"{proposals}: '{image.Id}' has shape [{string.Join(", ", a.Shape)}], expected (R, 4)");
-            return tensor(a.Data).reshape(a.Shape);
-        };
+        var source = proposals == "auto"
+            ? DatasetProposals.ComputeOrLoad(dataset)
+            : DatasetProposals.Load(proposals, dataset);
+        return image => source.ProposalsFor(image.Id, image.Width, image.Height);
     }
 
     private static void Report(DetectionDataset ds, string split, IReadOnlyList<Detection> dets, string output)

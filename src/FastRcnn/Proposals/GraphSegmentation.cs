@@ -22,12 +22,15 @@ public sealed record Segmentation(int[] Labels, int RegionCount, int Width, int 
 /// is smaller than min_size.</para>
 /// <para>The sort is a single counting-sort pass over weights quantised to 1/<see cref="WeightQuantum"/>
 /// of a grey level (buckets in edge-id order, so the result is deterministic); the merge test uses the
-/// quantised weight. This is the hot spot: no comparison sort, no per-edge objects.</para>
+/// quantised weight. This is the hot spot: no comparison sort, no per-edge objects. The quantum must be
+/// fine: after smoothing most weights are below one grey level, and coarse buckets (1/16 was used before
+/// algorithm version 2) turn their order into raster order, which fragments the result — on a Shapes image
+/// at k = 100, 135 regions against 68 for an exact sort and for OpenCV; with 1/1024, 69.</para>
 /// </remarks>
 public static class GraphSegmentation
 {
-    /// <summary>Edge weights are quantised to multiples of 1/16 grey level for the bucket sort.</summary>
-    public const int WeightQuantum = 16;
+    /// <summary>Edge weights are quantised to multiples of 1/1024 grey level for the bucket sort.</summary>
+    public const int WeightQuantum = 1024;
 
     private const int PixelBits = 28;
     private const int PixelMask = (1 << PixelBits) - 1;

@@ -12,16 +12,24 @@ namespace FastRcnn.Proposals;
 /// per colour space one conversion, one smoothed and bucket-sorted pixel graph and one set of per-pixel
 /// histogram codes; per (colour space, k) one segmentation, its region features and adjacency; per
 /// strategy one <see cref="HierarchicalGrouping"/>. The three stages run in parallel over their units.</para>
-/// <para>Ranking (as the original): in a hierarchy of M regions listed in creation order, region j has
-/// position M − j (the whole image is 1, the initial regions the largest numbers); its rank value is
-/// position × a random factor in (0, 1] drawn from a SplitMix64 stream seeded by (seed, strategy index).
-/// All strategies' regions are sorted by increasing value (ties: strategy, then creation order),
-/// boxes smaller than <see cref="SelectiveSearchOptions.MinBoxSize"/> and repeats of an earlier box
-/// are dropped, and at most <see cref="SelectiveSearchOptions.MaxBoxes"/> are kept. The result depends
-/// only on the image and the options, not on thread scheduling.</para>
+/// <para>Ranking (as the original, <see cref="SelectiveSearchRanking.Position"/>): in a hierarchy of M
+/// regions listed in creation order, region j has position M − j (the whole image is 1, the initial regions
+/// the largest numbers); its rank value is position × a random factor in (0, 1] drawn from a SplitMix64
+/// stream seeded by (seed, strategy index) (OpenCV's <see cref="SelectiveSearchRanking.Level"/> uses the
+/// region's level instead). All strategies' regions are sorted by increasing value (ties: strategy, then
+/// creation order); boxes smaller than <see cref="SelectiveSearchOptions.MinBoxSize"/>, repeats of an
+/// earlier box and (with <see cref="SelectiveSearchOptions.DuplicateIoU"/>) boxes overlapping a kept box
+/// that much are dropped, and at most <see cref="SelectiveSearchOptions.MaxBoxes"/> are kept. The result
+/// depends only on the image and the options, not on thread scheduling.</para>
 /// </remarks>
 public sealed class SelectiveSearch
 {
+    /// <summary>
+    /// Bumped whenever the output for the same options changes (part of
+    /// <see cref="SelectiveSearchOptions.Fingerprint"/>, so cached results of an older version are not reused).
+    /// </summary>
+    public const int AlgorithmVersion = 2;
+
     /// <summary>Creates a runner; <paramref name="options"/> default to Fast mode.</summary>
     public SelectiveSearch(SelectiveSearchOptions? options = null)
     {
@@ -100,14 +108,19 @@ public sealed class SelectiveSearch
     private ProposalSet Rank(Hierarchy[] hierarchies, int w, int h, int width, int height)
     {
         int total = hierarchies.Sum(x => x.Count);
+        var ranking = Options.Ranking;
         var candidates = new Candidate[total];
         int n = 0;
         for (int s = 0; s < hierarchies.Length; s++)
         {
             var rng = new SplitMix64(Options.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)(s + 1)));
             int m = hierarchies[s].Count;
+            var levels = hierarchies[s].Levels;
             for (int j = 0; j < m; j++)
-                candidates[n++] = new Candidate((m - j) * rng.NextUnit(), s, j);
+            {
+                float key = ranking == SelectiveSearchRanking.Level ? levels[j] : m - j;
+                candidates[n++] = new Candidate(key * rng.NextUnit(), s, j);
+            }
         }
         Array.Sort(candidates, static (a, b) =>
             a.Value != b.Value ? a.Value.CompareTo(b.Value)
@@ -117,13 +130,35 @@ public sealed class SelectiveSearch
         int minSide = Math.Min(Options.MinBoxSize, Math.Min(w, h));
         int cap = Options.MaxBoxes ?? int.MaxValue;
         var seen = new HashSet<PixelBox>();
+        var near = Options.DuplicateIoU is { } iou ? new OverlapFilter(w, iou) : null;
+        var diverse = Options.DiverseIoU is { } div ? new OverlapFilter(w, div) : null;
+        var deferred = new List<PixelBox>();
         var boxes = new List<float>();
         float sx = width / (float)w, sy = height / (float)h;
         foreach (var c in candidates)
         {
-            if (seen.Count >= cap) break;
+            if (boxes.Count / 4 >= cap) break;
             var box = hierarchies[c.Strategy].Boxes[c.Index];
             if (box.Width < minSide || box.Height < minSide || !seen.Add(box)) continue;
+            if (near is not null && near.Overlaps(box)) continue;
+            if (diverse is not null && diverse.Overlaps(box))
+            {
+                deferred.Add(box);
+                continue;
+            }
+            near?.Add(box);
+            diverse?.Add(box);
+            Emit(box);
+        }
+        foreach (var box in deferred)
+        {
+            if (boxes.Count / 4 >= cap) break;
+            if (near is not null && !near.TryAdd(box)) continue;
+            Emit(box);
+        }
+
+        void Emit(PixelBox box)
+        {
             boxes.Add(Math.Min(box.X1 * sx, width));
             boxes.Add(Math.Min(box.Y1 * sy, height));
             boxes.Add(Math.Min(box.X2 * sx, width));

@@ -17,10 +17,10 @@ public class SelectiveSearchTests(ITestOutputHelper output)
         sw.Stop();
         double r5 = SyntheticScene.Recall(proposals, scene.Objects, 0.5), r7 = SyntheticScene.Recall(proposals, scene.Objects, 0.7);
         output.WriteLine($"{proposals.Count} boxes, recall@0.5 {r5:F3}, recall@0.7 {r7:F3}, {sw.Elapsed.TotalMilliseconds:F0} ms");
-        Assert.Equal(8, proposals.StrategyCount);
+        Assert.Equal(12, proposals.StrategyCount);
         Assert.Equal(1.0, r5);
         Assert.True(r7 >= 5 / 6.0, $"recall@0.7 = {r7}");
-        Assert.InRange(proposals.Count, 300, 10000);
+        Assert.InRange(proposals.Count, 100, 10000);
         Assert.Equal(1.0, SyntheticScene.Recall(proposals.Take(1000), scene.Objects, 0.5));   // the ranking puts them early
     }
 
@@ -54,9 +54,10 @@ public class SelectiveSearchTests(ITestOutputHelper output)
     [Fact]
     public void DifferentSeedsReorderTheSameBoxes()
     {
+        // Without near-duplicate removal (which keeps whichever of two close boxes ranks first).
         var scene = SyntheticScene.Standard();
-        var a = new SelectiveSearch(new SelectiveSearchOptions { Seed = 1 }).Run(scene.Rgb, scene.Width, scene.Height);
-        var b = new SelectiveSearch(new SelectiveSearchOptions { Seed = 2 }).Run(scene.Rgb, scene.Width, scene.Height);
+        var a = new SelectiveSearch(new SelectiveSearchOptions { Seed = 1, DuplicateIoU = null }).Run(scene.Rgb, scene.Width, scene.Height);
+        var b = new SelectiveSearch(new SelectiveSearchOptions { Seed = 2, DuplicateIoU = null }).Run(scene.Rgb, scene.Width, scene.Height);
         Assert.NotEqual(a.Boxes, b.Boxes);
         Assert.Equal(a.Count, b.Count);
         static IEnumerable<string> Set(ProposalSet p) => Enumerable.Range(0, p.Count).Select(i => string.Join(",", p.Box(i).ToArray())).Order();
@@ -71,6 +72,51 @@ public class SelectiveSearchTests(ITestOutputHelper output)
         var capped = new SelectiveSearch(new SelectiveSearchOptions { MaxBoxes = 100 }).Run(scene.Rgb, scene.Width, scene.Height);
         Assert.Equal(100, capped.Count);
         Assert.Equal(all.Boxes.AsSpan(0, 400).ToArray(), capped.Boxes);
+    }
+
+    [Fact]
+    public void DuplicateIoUIsAGreedyNmsInRankOrder()
+    {
+        var scene = SyntheticScene.Standard(seed: 4);
+        var all = new SelectiveSearch(new SelectiveSearchOptions { DuplicateIoU = null }).Run(scene.Rgb, scene.Width, scene.Height);
+        const float t = 0.8f;
+        var kept = new SelectiveSearch(new SelectiveSearchOptions { DuplicateIoU = t }).Run(scene.Rgb, scene.Width, scene.Height);
+        static double IoU(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+            ProposalRecall.IoU(new FastRcnn.Data.BoundingBox(a[0], a[1], a[2], a[3]), b);
+        // Walk the full ranked list: a box is kept exactly when no kept box before it overlaps it with IoU ≥ t.
+        var expected = new List<int>();
+        for (int i = 0; i < all.Count; i++)
+        {
+            bool near = false;
+            foreach (int j in expected)
+                if (IoU(all.Box(j), all.Box(i)) >= (double)t) { near = true; break; }
+            if (!near) expected.Add(i);
+        }
+        Assert.True(kept.Count < all.Count, $"{kept.Count} of {all.Count} kept");
+        Assert.Equal(expected.Count, kept.Count);
+        for (int i = 0; i < kept.Count; i++) Assert.Equal(all.Box(expected[i]).ToArray(), kept.Box(i).ToArray());
+    }
+
+    [Fact]
+    public void DiverseIoUMovesOverlappingBoxesBehindTheOthers()
+    {
+        var scene = SyntheticScene.Standard(seed: 6);
+        var plain = new SelectiveSearch(new SelectiveSearchOptions { DuplicateIoU = null }).Run(scene.Rgb, scene.Width, scene.Height);
+        var diverse = new SelectiveSearch(new SelectiveSearchOptions { DuplicateIoU = null, DiverseIoU = 0.6f }).Run(scene.Rgb, scene.Width, scene.Height);
+        static string Key(ReadOnlySpan<float> b) => string.Join(",", b.ToArray());
+        Assert.Equal(Enumerable.Range(0, plain.Count).Select(i => Key(plain.Box(i))).Order(), Enumerable.Range(0, diverse.Count).Select(i => Key(diverse.Box(i))).Order());
+        // The leading run is pairwise below the threshold; the first box after it overlaps one of them.
+        int lead = 0;
+        bool Overlaps(int i, int upTo)
+        {
+            for (int j = 0; j < upTo; j++)
+                if (ProposalRecall.IoU(new FastRcnn.Data.BoundingBox(diverse.Box(j)[0], diverse.Box(j)[1], diverse.Box(j)[2], diverse.Box(j)[3]), diverse.Box(i)) >= 0.6f)
+                    return true;
+            return false;
+        }
+        while (lead < diverse.Count && !Overlaps(lead, lead)) lead++;
+        Assert.InRange(lead, 10, diverse.Count - 1);
+        Assert.Equal(Key(plain.Box(0)), Key(diverse.Box(0)));
     }
 
     [Theory]
@@ -111,9 +157,12 @@ public class SelectiveSearchTests(ITestOutputHelper output)
     {
         Assert.Single(new SelectiveSearch(new SelectiveSearchOptions { Mode = SelectiveSearchMode.Single }).Strategies);
         var fast = new SelectiveSearch().Strategies;
-        Assert.Equal(8, fast.Count);
-        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Hsv, 50, SimilarityTerms.All), fast[0]);
-        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Lab, 100, SimilarityTerms.Texture | SimilarityTerms.Size | SimilarityTerms.Fill), fast[^1]);
+        Assert.Equal(12, fast.Count);
+        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Hsv, 75, SimilarityTerms.All), fast[0]);
+        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Lab, 300, SimilarityTerms.Texture | SimilarityTerms.Size | SimilarityTerms.Fill), fast[^1]);
+        var rcnn = new SelectiveSearch(SelectiveSearchOptions.RcnnFast).Strategies;
+        Assert.Equal(8, rcnn.Count);
+        Assert.Equal(new SelectiveSearchStrategy(ColorSpace.Lab, 100, SimilarityTerms.Texture | SimilarityTerms.Size | SimilarityTerms.Fill), rcnn[^1]);
         Assert.Equal(80, new SelectiveSearchOptions { Mode = SelectiveSearchMode.Quality }.Strategies().Count);
         var custom = new SelectiveSearchOptions { ColorSpaces = [ColorSpace.Rgb], Ks = [200], SimilaritySets = [SimilarityTerms.Fill] };
         Assert.Equal([new SelectiveSearchStrategy(ColorSpace.Rgb, 200, SimilarityTerms.Fill)], custom.Strategies());

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using FastRcnn.Data;
+using FastRcnn.Proposals;
+using Spectre.Console;
+
+namespace FastRcnn.Cli;
+
+/// <summary>
+/// <c>fastrcnn proposals eval</c>: recall of one or more proposal sets on a split — at IoU 0.5 and 0.7 and
+/// averaged over IoU 0.5:0.05:0.95, as a function of the number of best-ranked proposals kept — as a
+/// table, a CSV and a PNG plot (<see cref="RecallPlot"/>).
+/// </summary>
+internal static class ProposalsEvalCommand
+{
+    public static Command Build()
+    {
+        var dataset = ProposalsCommands.DatasetOption();
+        var split = ProposalsCommands.SplitOption();
+        var proposals = new Option<string[]>("--proposals")
+        {
+            Description = "A proposal file (.npz), or 'auto' for selective search through the cache; repeat to compare several.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var outDir = new Option<string?>("--out-dir") { Description = "Where recall_<split>.csv and recall_<split>.png go (default: the current directory)." };
+        var budgets = new Option<string?>("--budgets") { Description = "Proposal counts to report, comma-separated (default 10,20,50,100,200,500,1000,2000; 'all' is always added)." };
+        var search = new ProposalsCommands.SearchOptions();
+        var command = new Command("eval",
+            "Recall of proposals on a split: at IoU 0.5, 0.7, and averaged over 0.5:0.05:0.95, against the number of top-ranked " +
+            "proposals kept. Counts non-difficult, non-crowd ground-truth boxes. Writes a table, a CSV and a PNG plot.")
+        {
+            dataset, split, proposals, outDir, budgets,
+        };
+        search.AddTo(command);
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, dataset, split, proposals, outDir, budgets, search, cancel)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, Option<string?> datasetOption, Option<string?> splitOption, Option<string[]> proposalsOption,
+        Option<string?> outDirOption, Option<string?> budgetsOption, ProposalsCommands.SearchOptions search, CancellationToken cancel)
+    {
+        string? datasetPath = parse.GetValue(datasetOption);
+        var sources = parse.GetValue(proposalsOption) ?? [];
+        if (datasetPath is null) return CliErrors.Fail("--dataset is required");
+        if (sources.Length == 0) return CliErrors.Fail("--proposals is required: a .npz file or 'auto'");
+        try
+        {
+            var budgetList = ParseBudgets(parse.GetValue(budgetsOption));
+            var run = search.Read(parse);
+            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            var reports = new List<(string Label, ProposalRecallReport Report)>();
+            foreach (string source in sources)
+            {
+                DatasetProposalSet set;
+                string label;
+                if (string.Equals(source, "auto", StringComparison.OrdinalIgnoreCase))
+                {
+                    label = $"selective search ({run.Search.Mode.ToString().ToLowerInvariant()})";
+                    set = ProposalsCommands.WithProgress(ds.Images.Count, "selective search",
+                        p => DatasetProposals.Compute(ds, run, p, cancel).Proposals);
+                }
+                else
+                {
+                    label = Path.GetFileName(source);
+                    var (imported, report) = DatasetProposals.Import(source, ds, allowMissing: true);
+                    AnsiConsole.MarkupLine($"[grey]{Markup.Escape(report.ToString())}[/]");
+                    if (report.MissingImages > 0)
+                        AnsiConsole.MarkupLine($"[yellow]warning:[/] {report.MissingImages} images have no proposals in {Markup.Escape(source)} " +
+                                               $"(e.g. {Markup.Escape(string.Join(", ", report.MissingExamples.Take(3)))}); they count as misses");
+                    set = imported;
+                }
+                reports.Add((label, ProposalRecall.Evaluate(ds, image => set.BoxesOf(image.Id), budgetList)));
+            }
+            Print(ds, reports);
+            string dir = Path.GetFullPath(parse.GetValue(outDirOption) ?? ".");
+            Directory.CreateDirectory(dir);
+            string csv = Path.Combine(dir, $"recall_{Safe(ds.Split)}.csv"), png = Path.Combine(dir, $"recall_{Safe(ds.Split)}.png");
+            WriteCsv(csv, reports);
+            RecallPlot.Write(png, $"Proposal recall, {ds.Split} ({reports[0].Report.GtBoxes} objects)", reports);
+            AnsiConsole.MarkupLine($"wrote [blue]{Markup.Escape(csv)}[/] and [blue]{Markup.Escape(png)}[/]");
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            return CliErrors.Fail("interrupted; images finished so far are in the proposal cache");
+        }
+        catch (Exception e) when (CliErrors.IsInputError(e))
+        {
+            return CliErrors.Fail(e.Message);
+        }
+    }
+
+    private static IReadOnlyList<int> ParseBudgets(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return ProposalRecall.DefaultBudgets;
+        var list = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals("all", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
+                throw new ArgumentException($"--budgets: '{part}' is not a positive whole number");
+            list.Add(n);
+        }
+        return list;
+    }
+
+    private static void Print(DetectionDataset ds, List<(string Label, ProposalRecallReport Report)> reports)
+    {
+        var first = reports[0].Report;
+        AnsiConsole.MarkupLine($"split [bold]{Markup.Escape(ds.Split)}[/]: {first.Images} images, {first.GtBoxes} ground-truth boxes " +
+                               $"(non-difficult, non-crowd; {first.IgnoredGtBoxes} difficult/crowd boxes not counted)");
+        foreach (var (label, report) in reports)
+        {
+            var table = new Table().Title($"[bold]{Markup.Escape(label)}[/]")
+                .AddColumn(new TableColumn("top N").RightAligned()).AddColumn(new TableColumn("boxes/image").RightAligned())
+                .AddColumn(new TableColumn("recall@0.5").RightAligned()).AddColumn(new TableColumn("recall@0.7").RightAligned())
+                .AddColumn(new TableColumn("AR 0.5:0.95").RightAligned());
+            foreach (var p in report.Points)
+            {
+                string n = p.Budget?.ToString(CultureInfo.InvariantCulture) ?? "[bold]all[/]";
+                table.AddRow(n, F(p.MeanProposals, "F1"), F(p.Recall50, "F3"), F(p.Recall70, "F3"), F(p.AverageRecall, "F3"));
+            }
+            AnsiConsole.Write(table);
+        }
+    }
+
+    private static void WriteCsv(string path, List<(string Label, ProposalRecallReport Report)> reports)
+    {
+        var sb = new StringBuilder("source,split,top_n,mean_proposals,recall_0.5,recall_0.7,average_recall,gt_boxes,images\n");
+        foreach (var (label, report) in reports)
+            foreach (var p in report.Points)
+                sb.Append(CultureInfo.InvariantCulture, $"\"{label.Replace("\"", "\"\"")}\",{report.Split},{p.Budget?.ToString(CultureInfo.InvariantCulture) ?? "all"},")
+                  .Append(CultureInfo.InvariantCulture, $"{p.MeanProposals:F2},{p.Recall50:F4},{p.Recall70:F4},{p.AverageRecall:F4},{report.GtBoxes},{report.Images}\n");
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, sb.ToString());
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+}
