@@ -20,13 +20,14 @@ public static class EvalCommand
         var dataset = new Option<string>("--dataset") { Description = "A VOC-layout directory or a COCO .json file.", Required = true };
         var split = new Option<string?>("--split") { Description = "The split to evaluate (VOC: ImageSets/Main/<split>.txt)." };
         var proposals = new Option<string>("--proposals") { Description = "Proposals: an .npz (one float32 (R,4) array per image id) or 'auto' (selective search).", DefaultValueFactory = _ => "auto" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var detections = new Option<string?>("--detections") { Description = "Evaluate a COCO-results JSON of detections instead of running the model." };
         var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
         var scale = new Option<int[]>("--scale") { Description = "Test scale(s) (shorter side).", AllowMultipleArgumentsPerToken = true };
         var maxSize = new Option<int?>("--max-size") { Description = "Cap on the longer side." };
         var command = new Command("eval", "Evaluate detections on a dataset split: PASCAL VOC AP (2007 11-point and 2010+ area) and COCO AP@[.5:.95]/AP50/AP75/AR@100.")
         {
-            model, dataset, split, proposals, detections, outDir, scale, maxSize,
+            model, dataset, split, proposals, cacheDir, detections, outDir, scale, maxSize,
         };
         command.SetAction(parse =>
         {
@@ -48,7 +49,7 @@ public static class EvalCommand
                 {
                     var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
                     using var detector = Detector.Load(modelDir!, new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000)));
-                    var source = ProposalSource(parse.GetValue(proposals)!, ds);
+                    var source = ProposalSource(parse.GetValue(proposals)!, ds, parse.GetValue(cacheDir));
                     SplitDetections run = null!;
                     AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                         .Start(ctx =>
@@ -74,10 +75,10 @@ public static class EvalCommand
     }
 
     /// <summary>Proposals of each image: a proposal file, or selective search through the content-keyed cache.</summary>
-    private static Func<ImageRecord, Tensor?> ProposalSource(string proposals, DetectionDataset dataset)
+    private static Func<ImageRecord, Tensor?> ProposalSource(string proposals, DetectionDataset dataset, string? cacheDir)
     {
         var source = proposals == "auto"
-            ? DatasetProposals.ComputeOrLoad(dataset)
+            ? DatasetProposals.ComputeOrLoad(dataset, cacheDir: cacheDir)
             : DatasetProposals.Load(proposals, dataset);
         return image => source.ProposalsFor(image.Id, image.Width, image.Height);
     }

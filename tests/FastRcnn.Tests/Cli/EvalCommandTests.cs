@@ -21,7 +21,7 @@ public class EvalCommandTests
         using (var model = new FastRcnnModel("small", objectClasses.Length, seed: 2))
             ModelFiles.Save(modelDir, model, objectClasses);
 
-        Assert.Equal(0, Run("eval", "--model", modelDir, "--dataset", data, "--split", "test", "--scale", "128"));
+        Assert.Equal(0, Run("eval", "--model", modelDir, "--dataset", data, "--split", "test", "--scale", "128", "--cache-dir", tmp.Combine("cache")));
         string output = Path.Combine(modelDir, "eval-test");
         foreach (var file in new[] { "metrics.json", "metrics.csv", "detections_coco.json", "pr_all.png" })
             Assert.True(File.Exists(Path.Combine(output, file)), file);
@@ -44,7 +44,7 @@ public class EvalCommandTests
         string modelDir = tmp.Combine("model");
         using (var model = new FastRcnnModel("small", 2, seed: 2))
             ModelFiles.Save(modelDir, model, ["cat", "dog"]);
-        Assert.Equal(1, Run("eval", "--model", modelDir, "--dataset", data, "--split", "test"));
+        Assert.Equal(1, Run("eval", "--model", modelDir, "--dataset", data, "--split", "test", "--cache-dir", tmp.Combine("cache")));
         Assert.Equal(1, Run("eval", "--dataset", data, "--split", "test"));                     // neither model nor detections
         Assert.Equal(1, Run("eval", "--model", tmp.Combine("none"), "--dataset", data, "--split", "test"));
     }
