@@ -7,6 +7,7 @@ using FastRcnn.Tests.Data;
 namespace FastRcnn.Tests.Cli;
 
 /// <summary><c>fastrcnn detect</c>, invoked in-process on a saved (untrained) model.</summary>
+[Collection(FastRcnn.Tests.Cli.CliCollection.Name)]
 public class DetectCommandTests
 {
     private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();

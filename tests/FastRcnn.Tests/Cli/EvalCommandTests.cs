@@ -6,6 +6,7 @@ using FastRcnn.Modeling;
 namespace FastRcnn.Tests.Cli;
 
 /// <summary><c>fastrcnn eval</c> end to end on a tiny generated Shapes split, in-process.</summary>
+[Collection(FastRcnn.Tests.Cli.CliCollection.Name)]
 public class EvalCommandTests
 {
     private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();

@@ -4,6 +4,7 @@ using FastRcnn.Data;
 namespace FastRcnn.Tests.Data;
 
 /// <summary>The <c>fastrcnn data</c> commands, invoked in-process.</summary>
+[Collection(FastRcnn.Tests.Cli.CliCollection.Name)]
 public class DataCliTests
 {
     private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();

@@ -4,6 +4,7 @@ using FastRcnn.Proposals;
 namespace FastRcnn.Tests.Proposals;
 
 /// <summary>The <c>fastrcnn proposals</c> commands, invoked in-process.</summary>
+[Collection(FastRcnn.Tests.Cli.CliCollection.Name)]
 public sealed class ProposalsCliTests(SmallShapesFixture shapes) : IClassFixture<SmallShapesFixture>
 {
     private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();
