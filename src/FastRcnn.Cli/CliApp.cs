@@ -12,6 +12,7 @@ public static class CliApp
         var root = new RootCommand("fastrcnn: Fast R-CNN object detection (Girshick, 2015) on TorchSharp.");
         root.Subcommands.Add(InfoCommand());
         root.Subcommands.Add(DataCommands.Build());
+        root.Subcommands.Add(TrainCommand.Build());
         return root;
     }
 
