@@ -105,10 +105,11 @@ public static class TrainCommand
             }
             AttachValidation(parse, a, trainer, options, cancel);
             if (trainer.Sampler.FilteredImages > 0)
-                AnsiConsole.MarkupLine($"[yellow]{trainer.Sampler.FilteredImages} images without a trainable object are left out[/]");
-            AnsiConsole.MarkupLine($"training [bold]{options.Backbone}[/] for {options.Iterations} iterations, seed {options.Seed}, " +
-                $"scales [{string.Join(", ", options.Scales)}] max {options.MaxSize}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} " +
-                $"(×{options.LearningRateGamma.ToString(CultureInfo.InvariantCulture)} after [{string.Join(", ", options.LearningRateSteps)}]) → [blue]{Markup.Escape(outDir)}[/]");
+                AnsiConsole.MarkupLine($"[yellow]left out (no trainable object): {trainer.Sampler.FilteredImages} of {dataset.Images.Count} images[/]");
+            string schedule = string.Create(CultureInfo.InvariantCulture,
+                $"for {options.Iterations} iterations, seed {options.Seed}, scales [{string.Join(", ", options.Scales)}] max {options.MaxSize}, " +
+                $"lr {options.LearningRate} (×{options.LearningRateGamma} after [{string.Join(", ", options.LearningRateSteps)}])");
+            AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Backbone)}[/] {Markup.Escape(schedule)} → [blue]{Markup.Escape(outDir)}[/]");
 
             var result = TrainingProgressView.Run(trainer, cancel);
             if (result.Cancelled)
@@ -158,7 +159,7 @@ public static class TrainCommand
         if (parse.GetValue(a.MaxSize) is { } maxSize) o = o with { MaxSize = maxSize };
         if (parse.GetValue(a.Iters) is { } iters) o = o with { Iterations = iters };
         if (parse.GetValue(a.Lr) is { } lr) o = o with { LearningRate = lr };
-        if (parse.GetValue(a.Steps) is { } steps) o = o with { LearningRateSteps = steps };
+        if (parse.GetValue(a.Steps) is { Length: > 0 } steps) o = o with { LearningRateSteps = steps };
         if (parse.GetValue(a.Gamma) is { } gamma) o = o with { LearningRateGamma = gamma };
         if (parse.GetValue(a.Flip) is { } flip) o = o with { FlipProbability = flip };
         if (parse.GetValue(a.Momentum) is { } momentum) o = o with { Momentum = momentum };
