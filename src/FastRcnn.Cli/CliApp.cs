@@ -15,6 +15,7 @@ public static class CliApp
         root.Subcommands.Add(ProposalsCommands.Build());
         root.Subcommands.Add(DetectCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
         return root;
     }
 

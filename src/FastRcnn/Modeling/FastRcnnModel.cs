@@ -69,6 +69,9 @@ public sealed class FastRcnnModel : nn.Module
     /// <summary>Freezes trunk modules <c>features.0</c> … <c>features.<paramref name="lastIndex"/></c> (−1: nothing).</summary>
     public void FreezeUpTo(int lastIndex) => SetFrozenPrefixes(BackboneSpec.FeaturesUpTo(lastIndex));
 
+    /// <summary>Reseeds the RoI sampler's generator (see <see cref="RoiSampler.Reseed"/>); dropout draws from the global generator.</summary>
+    public void ReseedSampler(long seed) => _sampler.Reseed(seed);
+
     /// <summary>Conv features (N, C, ⌈H/16⌉-ish, ⌈W/16⌉-ish) of preprocessed images (N,3,H,W).</summary>
     public Tensor Features(Tensor images) => _features.forward(images);
 

@@ -102,6 +102,12 @@ public sealed class RoiSampler : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Restarts the draws from a generator seeded with <paramref name="seed"/>: the trainer reseeds every
+    /// iteration from (run seed, iteration), so a resumed run draws what an uninterrupted one would.
+    /// </summary>
+    public void Reseed(long seed) => _generator.manual_seed(seed);
+
     public void Dispose() => _generator.Dispose();
 
     /// <summary>An empty sample whose tensors survive the enclosing dispose scope of <see cref="Sample"/>.</summary>

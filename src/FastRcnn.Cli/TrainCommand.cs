@@ -1,0 +1,241 @@
+using System.CommandLine;
+using System.Globalization;
+using FastRcnn.Data;
+using FastRcnn.Proposals;
+using FastRcnn.Imaging;
+using FastRcnn.Modeling;
+using FastRcnn.Modeling.Backbones;
+using FastRcnn.Runtime;
+using FastRcnn.Training;
+using Spectre.Console;
+
+namespace FastRcnn.Cli;
+
+/// <summary>
+/// <c>fastrcnn train</c>: Fast R-CNN training (SPEC §5) of a VOC or COCO dataset with precomputed (.npz) or
+/// selective-search proposals. Option values come from, in increasing priority: the paper's defaults
+/// (for the default <c>small</c> backbone, <see cref="TrainingOptions.ShapesSmall"/>), <c>--config</c>,
+/// or with <c>--resume</c> the checkpoint's configuration, then the options given on the command line.
+/// </summary>
+public static class TrainCommand
+{
+    private sealed record Args
+    {
+        public required Option<string?> Dataset, Split, ValSplit, Proposals, CacheDir, Backbone, Weights, Config, Resume;
+        public required Option<string> Out;
+        public required Option<int?> Iters, MaxSize, Seed, CheckpointEvery, ValidateEvery, ImagesPerBatch, RoisPerImage, Threads;
+        public required Option<double?> Lr, Gamma, Flip, Momentum, WeightDecay;
+        public required Option<int[]?> Steps, Scales;
+        public required Option<bool> MultiScale, NoPrefetch, Force;
+    }
+
+    public static Command Build()
+    {
+        var a = new Args
+        {
+            Dataset = new("--dataset") { Description = "A VOC-layout directory or a COCO .json file." },
+            Split = new("--split") { Description = "Split to train on (VOC: ImageSets/Main/<split>.txt; default: every annotation)." },
+            ValSplit = new("--val-split") { Description = "Split for periodic validation (RoI accuracy and loss; with --validate-every)." },
+            Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode)." },
+            CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
+            Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
+            Weights = new("--weights") { Description = "ImageNet weights with torchvision names (.safetensors) for the trunk and fc6/fc7." },
+            Config = new("--config") { Description = "A JSON file of training options (snake_case, as training_config.json); command-line options override it." },
+            Resume = new("--resume") { Description = "Continue from a checkpoint file, or the newest checkpoint of a run directory." },
+            Out = new("--out") { Description = "Output directory: model.safetensors, model.json, checkpoints/, loss_log.csv.", Required = true },
+            Iters = new("--iters") { Description = "SGD iterations (paper: 40000)." },
+            MaxSize = new("--max-size") { Description = "Cap on the longer side after scaling (paper: 1000; 2000 multi-scale)." },
+            Seed = new("--seed") { Description = "Seed of everything (weights, data order, flips, scales, RoI sampling, dropout)." },
+            CheckpointEvery = new("--checkpoint-every") { Description = "Write a checkpoint every N iterations (0: only at the end)." },
+            ValidateEvery = new("--validate-every") { Description = "Validate on --val-split every N iterations." },
+            ImagesPerBatch = new("--images-per-batch") { Description = "N, images per mini-batch (paper: 2)." },
+            RoisPerImage = new("--rois-per-image") { Description = "RoIs sampled per image (paper: 64)." },
+            Threads = new("--threads") { Description = "CPU threads (default: all processors)." },
+            Lr = new("--lr") { Description = "Base learning rate (paper: 0.001; biases 2×)." },
+            Gamma = new("--gamma") { Description = "Learning-rate factor at each step (paper: 0.1)." },
+            Flip = new("--flip") { Description = "Horizontal-flip probability (paper: 0.5)." },
+            Momentum = new("--momentum") { Description = "SGD momentum (paper: 0.9)." },
+            WeightDecay = new("--weight-decay") { Description = "Weight decay (paper: 0.0005)." },
+            Steps = new("--step") { Description = "Iterations after which the rate is multiplied by --gamma (paper: 30000).", AllowMultipleArgumentsPerToken = true },
+            Scales = new("--scale") { Description = "Shorter side(s) s; one is drawn per image (paper: 600).", AllowMultipleArgumentsPerToken = true },
+            MultiScale = new("--multi-scale") { Description = "The paper's multi-scale training: s ∈ {480, 576, 688, 864, 1200}, max size 2000." },
+            NoPrefetch = new("--no-prefetch") { Description = "Load mini-batches on the training thread." },
+            Force = new("--force") { Description = "Start a new run in an --out directory that already holds one." },
+        };
+        var command = new Command("train", "Train a Fast R-CNN detector (single-stage, multi-task loss, SGD; SPEC §5).")
+        {
+            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.CacheDir, a.Backbone, a.Weights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
+            a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
+            a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force,
+        };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, a, cancel)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, Args a, CancellationToken cancel)
+    {
+        try
+        {
+            if (parse.GetValue(a.Threads) is { } threads) CpuRuntime.SetThreads(threads > 0 ? threads : Environment.ProcessorCount);
+            string outDir = Path.GetFullPath(parse.GetValue(a.Out)!);
+            TrainingCheckpoint? checkpoint = parse.GetValue(a.Resume) is { } resume ? TrainingCheckpoint.Read(ResolveCheckpoint(resume)) : null;
+            var options = ResolveOptions(parse, a, checkpoint);
+            if (checkpoint is null) CheckFreshOutput(outDir, parse.GetValue(a.Force));
+
+            string datasetPath = options.Dataset ?? throw new ArgumentException("--dataset is required (or \"dataset\" in --config).");
+            string proposalSpec = options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'.");
+            var dataset = DatasetLoader.Load(datasetPath, options.Split);
+            if (dataset.Images.Count == 0)
+                throw new ArgumentException($"{dataset.Source}: split '{options.Split ?? "(all)"}' has no images.");
+            AnsiConsole.MarkupLine($"dataset [blue]{Markup.Escape(dataset.Source)}[/] split [bold]{Markup.Escape(dataset.Split)}[/]: " +
+                $"{dataset.Images.Count} images, {dataset.NumObjects} objects, {dataset.NumClasses} classes");
+            var proposals = OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel);
+
+            using var model = options.CreateModel(dataset.NumClasses);
+            if (checkpoint is null && options.Weights is { } weights)
+            {
+                var report = BackboneWeights.ImportTorchvision(model, weights);
+                AnsiConsole.MarkupLine($"weights [blue]{Markup.Escape(weights)}[/]: loaded {report.Loaded.Count} tensors" +
+                    (report.IsComplete ? "" : $", [yellow]{report.Missing.Count} missing, {report.ShapeMismatches.Count} of another shape[/]") +
+                    (report.Unexpected.Count > 0 ? $", {report.Unexpected.Count} unused" : ""));
+            }
+            using var trainer = new Trainer(model, dataset, proposals, options, outDir);
+            if (checkpoint is not null)
+            {
+                using (checkpoint) trainer.Restore(checkpoint);
+                AnsiConsole.MarkupLine($"resumed from [blue]{Markup.Escape(checkpoint.Path)}[/] at iteration {checkpoint.Iteration}");
+            }
+            AttachValidation(parse, a, trainer, options, cancel);
+            if (trainer.Sampler.FilteredImages > 0)
+                AnsiConsole.MarkupLine($"[yellow]left out (no trainable object): {trainer.Sampler.FilteredImages} of {dataset.Images.Count} images[/]");
+            string schedule = string.Create(CultureInfo.InvariantCulture,
+                $"for {options.Iterations} iterations, seed {options.Seed}, scales [{string.Join(", ", options.Scales)}] max {options.MaxSize}, " +
+                $"lr {options.LearningRate} (×{options.LearningRateGamma} after [{string.Join(", ", options.LearningRateSteps)}])");
+            AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Backbone)}[/] {Markup.Escape(schedule)} → [blue]{Markup.Escape(outDir)}[/]");
+
+            var result = TrainingProgressView.Run(trainer, cancel);
+            if (result.Cancelled)
+            {
+                AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/]; resume with --resume {Markup.Escape(result.LastCheckpoint ?? outDir)}");
+                return 130;
+            }
+            AnsiConsole.MarkupLine($"done: {result.Iterations} iterations in {result.Seconds:F0} s, final loss {result.FinalLoss:F3}" +
+                (result.SkippedImages > 0 ? $", {result.SkippedImages} batch images without RoIs skipped" : "") +
+                $"; model in [blue]{Markup.Escape(outDir)}[/]");
+            return 0;
+        }
+        catch (TrainingDivergedException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or DatasetFormatException or InvalidDataException or IOException
+            or UnauthorizedAccessException or ImageDecodeException or KeyNotFoundException)
+        {
+            return Fail(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("cancelled");
+        }
+    }
+
+    /// <summary>Defaults, then the config file or the checkpoint's options, then explicit command-line options.</summary>
+    private static TrainingOptions ResolveOptions(ParseResult parse, Args a, TrainingCheckpoint? checkpoint)
+    {
+        string? backbone = parse.GetValue(a.Backbone);
+        string? config = parse.GetValue(a.Config);
+        if (checkpoint is not null && config is not null)
+            throw new ArgumentException("--resume continues with the checkpoint's configuration; --config cannot be combined with it.");
+        var o = checkpoint?.Options
+            ?? (config is not null ? TrainingConfig.Load(config)
+                : backbone is null || BackboneFactory.Spec(backbone).Name == "small" ? TrainingOptions.ShapesSmall : new TrainingOptions());
+        var resumed = o;
+        if (backbone is not null) o = o with { Backbone = backbone };
+        if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
+        if (parse.GetValue(a.Split) is { } split) o = o with { Split = split };
+        if (parse.GetValue(a.Proposals) is { } proposals)
+            o = o with { Proposals = proposals.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase) ? TrainingProposals.Auto : Path.GetFullPath(proposals) };
+        if (parse.GetValue(a.Weights) is { } weights) o = o with { Weights = Path.GetFullPath(weights) };
+        if (parse.GetValue(a.MultiScale)) o = o with { Scales = TrainingOptions.MultiScaleSides, MaxSize = 2000 };
+        if (parse.GetValue(a.Scales) is { Length: > 0 } scales) o = o with { Scales = scales };
+        if (parse.GetValue(a.MaxSize) is { } maxSize) o = o with { MaxSize = maxSize };
+        if (parse.GetValue(a.Iters) is { } iters) o = o with { Iterations = iters };
+        if (parse.GetValue(a.Lr) is { } lr) o = o with { LearningRate = lr };
+        if (parse.GetValue(a.Steps) is { Length: > 0 } steps) o = o with { LearningRateSteps = steps };
+        if (parse.GetValue(a.Gamma) is { } gamma) o = o with { LearningRateGamma = gamma };
+        if (parse.GetValue(a.Flip) is { } flip) o = o with { FlipProbability = flip };
+        if (parse.GetValue(a.Momentum) is { } momentum) o = o with { Momentum = momentum };
+        if (parse.GetValue(a.WeightDecay) is { } decay) o = o with { WeightDecay = decay };
+        if (parse.GetValue(a.ImagesPerBatch) is { } n) o = o with { ImagesPerBatch = n };
+        if (parse.GetValue(a.RoisPerImage) is { } rois) o = o with { RoisPerImage = rois };
+        if (parse.GetValue(a.Seed) is { } seed) o = o with { Seed = seed };
+        if (parse.GetValue(a.CheckpointEvery) is { } every) o = o with { CheckpointEvery = every };
+        if (parse.GetValue(a.ValidateEvery) is { } validate) o = o with { ValidateEvery = validate };
+        if (parse.GetValue(a.NoPrefetch)) o = o with { Prefetch = false };
+        o.Validate();
+        if (checkpoint is not null)
+        {
+            var scheduleOnly = o with { Iterations = resumed.Iterations, CheckpointEvery = resumed.CheckpointEvery, ValidateEvery = resumed.ValidateEvery, Prefetch = resumed.Prefetch };
+            if (!scheduleOnly.Equals(resumed))
+                AnsiConsole.MarkupLine("[yellow]warning:[/] options differ from the checkpoint's; the resumed run will not reproduce an uninterrupted one.");
+        }
+        return o;
+    }
+
+    private static string ResolveCheckpoint(string path)
+    {
+        if (File.Exists(path)) return path;
+        string dir = Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path;
+        if (!Directory.Exists(dir)) throw new FileNotFoundException($"{path}: no such checkpoint file or run directory", path);
+        return Directory.EnumerateFiles(dir, "checkpoint_*.safetensors").Order(StringComparer.Ordinal).LastOrDefault()
+            ?? throw new FileNotFoundException($"{dir}: no checkpoint_*.safetensors in this directory", dir);
+    }
+
+    private static void CheckFreshOutput(string outDir, bool force)
+    {
+        bool used = File.Exists(Path.Combine(outDir, ModelFiles.InfoFileName)) || File.Exists(Path.Combine(outDir, TrainingLog.FileName))
+            || Directory.Exists(Path.Combine(outDir, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(outDir, "checkpoints")).Any();
+        if (!used) return;
+        if (!force)
+            throw new IOException($"{outDir} already holds a training run; continue it with --resume {outDir}, choose another --out, or start over with --force");
+        if (Directory.Exists(Path.Combine(outDir, "checkpoints"))) Directory.Delete(Path.Combine(outDir, "checkpoints"), recursive: true);
+        foreach (var f in new[] { ModelFiles.InfoFileName, ModelFiles.WeightsFileName, TrainingLog.FileName, "validation_log.csv", Trainer.ConfigFileName })
+            File.Delete(Path.Combine(outDir, f));
+    }
+
+    /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>
+    private static Modeling.PrecomputedProposals OpenProposals(string spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
+    {
+        if (!spec.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase)) return DatasetProposals.Load(spec, dataset);
+        Modeling.PrecomputedProposals? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"selective search ({what} images, cached)", maxValue: dataset.Images.Count);
+                result = DatasetProposals.ComputeOrLoad(dataset, cacheDir: cacheDir, progress: new Progress<ProposalProgress>(p => task.Value = Math.Max(task.Value, p.Done)), cancel: cancel);
+                task.Value = dataset.Images.Count;
+            });
+        return result!;
+    }
+
+    private static void AttachValidation(ParseResult parse, Args a, Trainer trainer, TrainingOptions options, CancellationToken cancel)
+    {
+        if (parse.GetValue(a.ValSplit) is not { } valSplit)
+        {
+            if (options.ValidateEvery > 0) AnsiConsole.MarkupLine("[yellow]warning:[/] --validate-every without --val-split: no validation");
+            return;
+        }
+        if (options.ValidateEvery <= 0) throw new ArgumentException("--val-split needs --validate-every N.");
+        var val = DatasetLoader.Load(options.Dataset!, valSplit);
+        if (val.Images.Count == 0) throw new ArgumentException($"{val.Source}: validation split '{valSplit}' has no images.");
+        var proposals = OpenProposals(options.Proposals!, val, parse.GetValue(a.CacheDir), "validation", cancel);
+        trainer.Validator = request => RoiEvaluation.Evaluate(request.Model, val.Images, proposals, options, cancel: cancel).ToDictionary();
+    }
+
+    private static int Fail(string message)
+    {
+        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return 1;
+    }
+}

@@ -1,0 +1,154 @@
+using FastRcnn.Data;
+using FastRcnn.Data.Transforms;
+using FastRcnn.Modeling;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Training;
+
+/// <summary>
+/// Image-centric mini-batches (SPEC §5): iteration i (1-based) takes the N images at positions p = (i − 1)·N … (i − 1)·N + N − 1
+/// of an endless stream of epochs, epoch e being a permutation of the trainable images drawn from
+/// (seed, e); image p is flipped with probability <see cref="TrainingOptions.FlipProbability"/> and scaled to
+/// a shorter side drawn from <see cref="TrainingOptions.Scales"/>, both from (seed, p) (<see cref="SeedSequence"/>).
+/// So batch i is a pure function of (dataset, proposals, options, i): a resumed run sees the same batches.
+/// </summary>
+/// <remarks>
+/// Images without a trainable ground-truth box (no objects, or only crowd regions) can give no RoI — no
+/// foreground and, with no box to measure IoU against, no background — and are filtered out up front
+/// (<see cref="FilteredImages"/>), as the original filters its roidb. Images whose proposals still yield no
+/// RoI in a batch are skipped by the model and counted there. <see cref="Next"/> prefetches batch i + 1 on
+/// a worker thread (decoding, flipping, preprocessing, resizing) while batch i trains.
+/// </remarks>
+public sealed class MiniBatchSampler : IDisposable
+{
+    private readonly IProposalSource _proposals;
+    private readonly PixelPreprocessing _pixels;
+    private readonly Dictionary<long, int[]> _epochs = [];
+    private readonly object _gate = new();
+    private Task<MiniBatch>? _prefetch;
+    private long _prefetchIteration = -1;
+
+    /// <summary>Batches of <paramref name="dataset"/>'s trainable images with <paramref name="proposals"/>, preprocessed with <paramref name="pixels"/>.</summary>
+    /// <exception cref="ArgumentException">No image of the dataset has a trainable object (the message names the dataset).</exception>
+    public MiniBatchSampler(DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, PixelPreprocessing pixels)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        _proposals = proposals ?? throw new ArgumentNullException(nameof(proposals));
+        _pixels = pixels ?? throw new ArgumentNullException(nameof(pixels));
+        options.Validate();
+        Images = dataset.Images.Where(i => TrainingSample.HasTrainableObjects(i, options.UseDifficult)).ToArray();
+        FilteredImages = dataset.Images.Count - Images.Count;
+        if (Images.Count == 0)
+        {
+            string where = dataset.Source is { Length: > 0 } s ? $"{s} (split '{dataset.Split}')" : $"split '{dataset.Split}'";
+            throw new ArgumentException(dataset.Images.Count == 0
+                ? $"{where}: the split has no images."
+                : $"{where}: none of its {dataset.Images.Count} images has an object to train on (crowd regions{(options.UseDifficult ? "" : " and difficult objects")} do not count).");
+        }
+    }
+
+    public TrainingOptions Options { get; }
+
+    /// <summary>The trainable images, in dataset order.</summary>
+    public IReadOnlyList<ImageRecord> Images { get; }
+
+    /// <summary>Images of the dataset left out because they have no trainable object.</summary>
+    public int FilteredImages { get; }
+
+    /// <summary>The image at stream position <paramref name="position"/> (= (iteration − 1)·N + slot).</summary>
+    public ImageRecord ImageAt(long position)
+    {
+        long epoch = position / Images.Count;
+        int[] order;
+        lock (_gate)
+        {
+            if (!_epochs.TryGetValue(epoch, out order!))
+            {
+                if (_epochs.Count > 4) _epochs.Remove(_epochs.Keys.Min());
+                order = SeedSequence.Permutation(Options.Seed, SeedSequence.Stream.Shuffle, epoch, Images.Count);
+                _epochs[epoch] = order;
+            }
+        }
+        return Images[order[position % Images.Count]];
+    }
+
+    /// <summary>Whether the image at <paramref name="position"/> is flipped.</summary>
+    public bool FlipAt(long position) =>
+        SeedSequence.Unit(Options.Seed, SeedSequence.Stream.Flip, position) < Options.FlipProbability;
+
+    /// <summary>The shorter side drawn for the image at <paramref name="position"/>.</summary>
+    public int ScaleAt(long position) =>
+        Options.Scales[SeedSequence.Below(Options.Seed, SeedSequence.Stream.Scale, position, Options.Scales.Count)];
+
+    /// <summary>Builds batch <paramref name="iteration"/> on the calling thread.</summary>
+    public MiniBatch Build(long iteration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(iteration, 1);
+        int n = Options.ImagesPerBatch;
+        var inputs = new List<Tensor>(n);
+        var targets = new List<ImageTargets>(n);
+        var info = new List<MiniBatchImage>(n);
+        try
+        {
+            for (int slot = 0; slot < n; slot++)
+            {
+                long p = (iteration - 1) * n + slot;
+                var (input, target, image) = TrainingSample.Load(ImageAt(p), _proposals, _pixels, FlipAt(p), ScaleAt(p),
+                    Options.MaxSize, Options.UseDifficult, p);
+                inputs.Add(input);
+                targets.Add(target);
+                info.Add(image);
+            }
+            var batch = Batching.Pad(inputs, sizeDivisor: 1, padValue: 0);
+            return new MiniBatch(iteration, batch.Images, targets, info);
+        }
+        catch
+        {
+            foreach (var t in targets) MiniBatch.DisposeTargets(t);
+            throw;
+        }
+        finally
+        {
+            foreach (var t in inputs) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Batch <paramref name="iteration"/> (from the prefetch when it was started for it), and with
+    /// <see cref="TrainingOptions.Prefetch"/> and <paramref name="prefetchNext"/> the start of batch
+    /// <paramref name="iteration"/> + 1 on a worker thread.
+    /// </summary>
+    public MiniBatch Next(long iteration, bool prefetchNext = true)
+    {
+        MiniBatch batch;
+        if (_prefetch is { } pending && _prefetchIteration == iteration)
+        {
+            _prefetch = null;
+            batch = pending.GetAwaiter().GetResult();     // rethrows a loading error with its own message
+        }
+        else
+        {
+            DiscardPrefetch();
+            batch = Build(iteration);
+        }
+        if (Options.Prefetch && prefetchNext)
+        {
+            long next = iteration + 1;
+            _prefetchIteration = next;
+            _prefetch = Task.Run(() => Build(next));
+        }
+        return batch;
+    }
+
+    /// <summary>Waits for and disposes a pending prefetch (its errors are dropped: nobody asked for that batch).</summary>
+    private void DiscardPrefetch()
+    {
+        if (_prefetch is not { } pending) return;
+        _prefetch = null;
+        try { pending.GetAwaiter().GetResult().Dispose(); }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or Imaging.ImageDecodeException or KeyNotFoundException) { }
+    }
+
+    public void Dispose() => DiscardPrefetch();
+}

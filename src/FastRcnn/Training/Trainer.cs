@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using FastRcnn.Data;
+using FastRcnn.Modeling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FastRcnn.Training;
+
+/// <summary>
+/// Single-stage Fast R-CNN training (SPEC §5): each iteration i = 1 … I takes mini-batch i
+/// (<see cref="MiniBatchSampler"/>: N images, flipped and scaled), samples R = N·64 RoIs, computes
+/// L = L_cls + λ·L_loc and makes one SGD step (momentum 0.9, decay 0.0005 on weights, biases at 2× lr)
+/// at the rate <see cref="TrainingOptions.LearningRateAt"/>(i).
+/// </summary>
+/// <remarks>
+/// <para>Reproducibility: the dropout generator (libtorch's global one) and the RoI sampler are reseeded
+/// from (seed, i) before each forward pass and the data stream is a function of (seed, i), so with the same
+/// seed a run resumed from a checkpoint (<see cref="Restore"/>) computes the same losses as one that was not
+/// interrupted. The global generator is process-wide: do not draw from it on other threads while training.</para>
+/// <para>Divergence: a non-finite loss stops training before the update (<see cref="TrainingDivergedException"/>
+/// names the iteration and the loss); weights are checked before every checkpoint, so no checkpoint ever
+/// holds NaN. Files (with an output directory): <c>checkpoints/checkpoint_NNNNNNN.safetensors</c>,
+/// <c>loss_log.csv</c>, <c>validation_log.csv</c>, <c>training_config.json</c> at the start, and
+/// <c>model.safetensors</c> + <c>model.json</c> (with the effective config and seed) at the end.</para>
+/// </remarks>
+public sealed class Trainer : IDisposable
+{
+    /// <summary>Iterations averaged for the progress display's loss and speed.</summary>
+    public const int SmoothingWindow = 20;
+
+    /// <summary>The file the effective configuration is written to at the start of a run.</summary>
+    public const string ConfigFileName = "training_config.json";
+
+    private readonly MiniBatchSampler _sampler;
+    private readonly SGD _optimizer;
+    private readonly double[] _rateFactors;
+    private readonly IReadOnlyList<string> _classNames;
+    private readonly List<ValidationResult> _validations = [];
+    private int _skippedImages, _skippedBatches;
+    private double _secondsBefore;
+
+    /// <summary>
+    /// A trainer of <paramref name="model"/> (built for <paramref name="dataset"/>'s classes, e.g. by
+    /// <see cref="TrainingOptions.CreateModel"/>) on <paramref name="dataset"/> with <paramref name="proposals"/>.
+    /// With <paramref name="outputDirectory"/> null nothing is written.
+    /// </summary>
+    public Trainer(FastRcnnModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, string? outputDirectory = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        ArgumentNullException.ThrowIfNull(dataset);
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        if (model.NumClasses != dataset.NumClasses)
+            throw new ArgumentException($"The model has {model.NumClasses} classes, the dataset {dataset.NumClasses}.");
+        if (!string.Equals(model.Spec.Name, Modeling.Backbones.BackboneFactory.Spec(options.Backbone).Name, StringComparison.Ordinal))
+            throw new ArgumentException($"The model's backbone is '{model.Spec.Name}', the options say '{options.Backbone}'.");
+        _classNames = dataset.ClassNames.Skip(1).ToArray();
+        OutputDirectory = outputDirectory is null ? null : Path.GetFullPath(outputDirectory);
+        _sampler = new MiniBatchSampler(dataset, proposals, options, model.Pixels);
+        _optimizer = OptimizerSetup.Sgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
+        _rateFactors = _optimizer.ParamGroups.Select(g => g.LearningRate / options.LearningRate).ToArray();
+    }
+
+    public FastRcnnModel Model { get; }
+
+    public TrainingOptions Options { get; }
+
+    /// <summary>The run's directory, or null.</summary>
+    public string? OutputDirectory { get; }
+
+    /// <summary>The mini-batch source (its trainable images and filtered count).</summary>
+    public MiniBatchSampler Sampler => _sampler;
+
+    /// <summary>Iterations completed; the next one is <see cref="Iteration"/> + 1.</summary>
+    public long Iteration { get; private set; }
+
+    /// <summary>One row per completed iteration.</summary>
+    public TrainingLog Log { get; } = new();
+
+    /// <summary>The newest checkpoint written or restored.</summary>
+    public string? LastCheckpoint { get; private set; }
+
+    /// <summary>Before each forward pass (hooks may change the model or the batch).</summary>
+    public event EventHandler<TrainingStepStarting>? StepStarting;
+
+    /// <summary>After each iteration's update.</summary>
+    public event EventHandler<TrainingStep>? StepCompleted;
+
+    /// <summary>After each checkpoint.</summary>
+    public event EventHandler<CheckpointWritten>? CheckpointSaved;
+
+    /// <summary>After each validation.</summary>
+    public event EventHandler<ValidationResult>? Validated;
+
+    /// <summary>Called every <see cref="TrainingOptions.ValidateEvery"/> iterations (model in eval mode); returns named metrics.</summary>
+    public Func<ValidationRequest, IReadOnlyDictionary<string, double>>? Validator { get; set; }
+
+    /// <summary>Receives one report per iteration.</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>The directory checkpoints go to, or null.</summary>
+    public string? CheckpointDirectory => OutputDirectory is null ? null : Path.Combine(OutputDirectory, "checkpoints");
+
+    /// <summary>
+    /// Continues from <paramref name="checkpoint"/>: weights, momentum, iteration count and totals; with an
+    /// output directory holding a loss log, its rows up to the checkpoint are kept.
+    /// </summary>
+    public void Restore(TrainingCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (!checkpoint.ClassNames.SequenceEqual(_classNames))
+            throw new InvalidDataException($"{checkpoint.Path}: the checkpoint's classes ({string.Join(", ", checkpoint.ClassNames)}) differ from the dataset's ({string.Join(", ", _classNames)}).");
+        if (checkpoint.Options.Seed != Options.Seed)
+            throw new InvalidDataException($"{checkpoint.Path}: the checkpoint's seed is {checkpoint.Options.Seed}, this run's {Options.Seed}; a resumed run must keep its seed.");
+        checkpoint.Restore(Model, _optimizer);
+        Iteration = checkpoint.Iteration;
+        LastCheckpoint = checkpoint.Path;
+        (_skippedImages, _skippedBatches, _secondsBefore) = (checkpoint.Totals.SkippedImages, checkpoint.Totals.SkippedBatches, checkpoint.Totals.Seconds);
+        string? logPath = OutputDirectory is null ? null : Path.Combine(OutputDirectory, TrainingLog.FileName);
+        if (logPath is not null && File.Exists(logPath))
+        {
+            foreach (var step in TrainingLog.Load(logPath).Steps.Where(s => s.Iteration <= Iteration)) Log.Add(step);
+        }
+    }
+
+    /// <summary>
+    /// Trains from iteration <see cref="Iteration"/> + 1 to <see cref="TrainingOptions.Iterations"/>; then,
+    /// with an output directory, writes the final checkpoint and the model. Cancelling stops after the
+    /// current iteration and writes a checkpoint to resume from.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">A loss or a weight became NaN or infinite.</exception>
+    public TrainingResult Run(CancellationToken cancel = default)
+    {
+        if (OutputDirectory is not null)
+        {
+            Directory.CreateDirectory(OutputDirectory);
+            TrainingConfig.Save(Path.Combine(OutputDirectory, ConfigFileName), Options);
+        }
+        var session = Stopwatch.StartNew();
+        var lastFlush = Stopwatch.StartNew();
+        bool cancelled = false;
+        try
+        {
+            for (long i = Iteration + 1; i <= Options.Iterations; i++)
+            {
+                if (cancel.IsCancellationRequested) { cancelled = true; break; }
+                var clock = Stopwatch.StartNew();
+                using (var batch = _sampler.Next(i, prefetchNext: i < Options.Iterations))
+                {
+                    var step = Step(i, batch, clock, session);
+                    Iteration = i;
+                    Log.Add(step);
+                    StepCompleted?.Invoke(this, step);
+                    Progress?.Report(ProgressOf(step));
+                }
+                if (Options.CheckpointEvery > 0 && i % Options.CheckpointEvery == 0) WriteCheckpoint(session);
+                if (Options.ValidateEvery > 0 && i % Options.ValidateEvery == 0) RunValidation();
+                if (lastFlush.Elapsed.TotalSeconds > 30) { SaveLogs(); lastFlush.Restart(); }
+            }
+        }
+        finally
+        {
+            SaveLogs();   // also when diverged: the log shows the run up to the bad iteration
+        }
+        string? modelDirectory = null;
+        if (OutputDirectory is not null)
+        {
+            if (LastCheckpoint is null || !LastCheckpoint.EndsWith(TrainingCheckpoint.FileName(Iteration), StringComparison.Ordinal))
+                WriteCheckpoint(session);
+            if (!cancelled)
+            {
+                SaveModel(OutputDirectory);
+                modelDirectory = OutputDirectory;
+            }
+        }
+        var recent = Log.Steps.TakeLast(SmoothingWindow).ToList();
+        return new TrainingResult(Iteration, cancelled, recent.Count > 0 ? recent.Average(s => s.Loss) : double.NaN,
+            _skippedImages, _skippedBatches, _sampler.FilteredImages, _secondsBefore + session.Elapsed.TotalSeconds, modelDirectory, LastCheckpoint);
+    }
+
+    /// <summary>Saves the model (<see cref="ModelFiles.Save"/>) with the effective configuration and seed in <c>model.json</c>.</summary>
+    public void SaveModel(string directory) =>
+        ModelFiles.Save(directory, Model, _classNames, TrainingConfig.ToJsonObject(Options));
+
+    /// <summary>One iteration: reseed, forward, check the losses, backward, update.</summary>
+    private TrainingStep Step(long i, MiniBatch batch, Stopwatch clock, Stopwatch session)
+    {
+        double lr = Options.LearningRateAt(i);
+        var groups = _optimizer.ParamGroups.ToList();
+        for (int g = 0; g < groups.Count; g++) groups[g].LearningRate = lr * _rateFactors[g];
+        StepStarting?.Invoke(this, new TrainingStepStarting(i, lr, batch, Model));
+
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Dropout, i));
+        Model.ReseedSampler(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Sampler, i));
+        Model.train();
+        var output = Model.Loss(batch.Images, batch.Targets);
+        double cls = output.Losses.Classification.item<float>(), box = output.Losses.BoxRegression.item<float>();
+        double total = output.Losses.Total.item<float>();
+        foreach (var (name, value) in new[] { ("classification", cls), ("box regression", box), ("total", total) })
+        {
+            if (double.IsFinite(value)) continue;
+            string where = LastCheckpoint is null ? "No checkpoint had been written yet." : $"The last good checkpoint is {LastCheckpoint}.";
+            throw new TrainingDivergedException(i, name + " loss", value, LastCheckpoint,
+                $"Training diverged at iteration {i}: the {name} loss is {value} (classification {cls}, box regression {box}, lr {lr}); " +
+                $"stopped before updating the weights. {where} Lower the learning rate or check the boxes of images {string.Join(", ", batch.Info.Select(b => b.Id))}.");
+        }
+        _skippedImages += output.SkippedImages;
+        if (output.HasRois)
+        {
+            _optimizer.zero_grad();
+            output.Losses.Total.backward();
+            _optimizer.step();
+        }
+        else
+        {
+            _skippedBatches++;
+        }
+        return new TrainingStep(i, lr, total, cls, box, output.Accuracy, output.ForegroundRois, output.BackgroundRois,
+            output.SkippedImages, clock.Elapsed.TotalSeconds, _secondsBefore + session.Elapsed.TotalSeconds);
+    }
+
+    private TrainingProgress ProgressOf(TrainingStep step)
+    {
+        var recent = Log.Steps.TakeLast(SmoothingWindow).ToList();
+        double seconds = recent.Sum(s => s.Seconds);
+        double rate = seconds > 0 ? recent.Count / seconds : 0;
+        var remaining = rate > 0 ? TimeSpan.FromSeconds((Options.Iterations - step.Iteration) / rate) : TimeSpan.Zero;
+        return new TrainingProgress(step, Options.Iterations, recent.Average(s => s.Loss), rate, remaining);
+    }
+
+    /// <summary>Writes the checkpoint of the current state (after checking every weight is finite).</summary>
+    private void WriteCheckpoint(Stopwatch session)
+    {
+        if (CheckpointDirectory is null) return;
+        using (no_grad())
+        {
+            foreach (var (name, p) in Model.named_parameters())
+            {
+                using var finite = isfinite(p).all();
+                if (finite.item<bool>()) continue;
+                string where = LastCheckpoint is null ? "No checkpoint had been written yet." : $"The last good checkpoint is {LastCheckpoint}.";
+                throw new TrainingDivergedException(Iteration, $"weight {name}", double.NaN, LastCheckpoint,
+                    $"Training diverged by iteration {Iteration}: weight '{name}' is no longer finite (the learning rate {Options.LearningRateAt(Iteration)} is likely too high); " +
+                    $"no checkpoint was written. {where}");
+            }
+        }
+        string path = Path.Combine(CheckpointDirectory, TrainingCheckpoint.FileName(Iteration));
+        var totals = new TrainingTotals(_skippedImages, _skippedBatches, _secondsBefore + session.Elapsed.TotalSeconds);
+        TrainingCheckpoint.Write(path, Model, _optimizer, Iteration, Options, _classNames, totals);
+        LastCheckpoint = path;
+        SaveLogs();
+        CheckpointSaved?.Invoke(this, new CheckpointWritten(Iteration, path));
+    }
+
+    private void RunValidation()
+    {
+        if (Validator is null) return;
+        Model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var result = new ValidationResult(Iteration, Validator(new ValidationRequest(Iteration, Model)));
+            _validations.Add(result);
+            Validated?.Invoke(this, result);
+        }
+        finally
+        {
+            Model.train();
+        }
+    }
+
+    private void SaveLogs()
+    {
+        if (OutputDirectory is null) return;
+        Directory.CreateDirectory(OutputDirectory);
+        Log.Save(Path.Combine(OutputDirectory, TrainingLog.FileName));
+        if (_validations.Count > 0) ValidationLog.Save(Path.Combine(OutputDirectory, ValidationLog.FileName), _validations);
+    }
+
+    public void Dispose()
+    {
+        _sampler.Dispose();
+        _optimizer.Dispose();
+    }
+}

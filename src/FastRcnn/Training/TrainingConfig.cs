@@ -1,0 +1,69 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace FastRcnn.Training;
+
+/// <summary>
+/// <see cref="TrainingOptions"/> as JSON: snake_case names (<c>learning_rate</c>, <c>learning_rate_steps</c>,
+/// <c>foreground_iou</c>, …), every option written, and on reading any subset accepted — options a file
+/// leaves out keep the paper's defaults, unknown names are an error (a misspelt option must not be ignored).
+/// </summary>
+public static class TrainingConfig
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>The options as indented JSON text.</summary>
+    public static string ToJson(TrainingOptions options) => JsonSerializer.Serialize(options, Json);
+
+    /// <summary>The options as a JSON object (e.g. for <c>model.json</c>'s <c>training_config</c>).</summary>
+    public static JsonObject ToJsonObject(TrainingOptions options) =>
+        JsonSerializer.SerializeToNode(options, Json)!.AsObject();
+
+    /// <summary>Options from JSON text; <paramref name="origin"/> names the source in errors.</summary>
+    /// <exception cref="InvalidDataException">Malformed JSON, a wrong type or an unknown option (the message names <paramref name="origin"/>).</exception>
+    public static TrainingOptions FromJson(string json, string origin = "training config")
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingOptions>(json, Json)
+                ?? throw new InvalidDataException($"{origin}: expected a JSON object, got null");
+        }
+        catch (JsonException e)
+        {
+            string where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
+            throw new InvalidDataException($"{origin}: invalid training configuration{where}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Options from a JSON object (see <see cref="FromJson"/>).</summary>
+    public static TrainingOptions FromJsonObject(JsonObject json, string origin = "training config") =>
+        FromJson(json.ToJsonString(), origin);
+
+    /// <summary>Reads a <c>--config</c> file.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a valid configuration (the message names the file).</exception>
+    public static TrainingOptions Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such training configuration file", path);
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Writes the options to <paramref name="path"/> (temporary name, then rename).</summary>
+    public static void Save(string path, TrainingOptions options)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, ToJson(options) + "\n");
+        File.Move(temp, path, overwrite: true);
+    }
+}

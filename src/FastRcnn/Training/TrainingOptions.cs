@@ -1,0 +1,196 @@
+using System.Text.Json.Serialization;
+using FastRcnn.Modeling;
+using FastRcnn.Modeling.Backbones;
+using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Ops;
+
+namespace FastRcnn.Training;
+
+/// <summary>
+/// Everything that decides a training run (SPEC §5); the defaults are the paper's VGG16 / VOC07 recipe:
+/// N = 2 images × 64 RoIs (25% foreground at IoU ≥ 0.5, background at IoU in [0.1, 0.5)), SGD with
+/// momentum 0.9 and weight decay 0.0005, lr 0.001 for 30k iterations then 0.0001 until 40k, shorter side
+/// 600 capped at 1000, horizontal flips with p = 0.5. Serialised as JSON by <see cref="TrainingConfig"/>
+/// (snake_case names), saved with every checkpoint and model.
+/// </summary>
+/// <remarks>
+/// Notation: N images per mini-batch, R = N·<see cref="RoisPerImage"/> RoIs, s the shorter side of a scaled
+/// image, i = 1 … <see cref="Iterations"/> the iteration (numbered from 1 everywhere: logs, checkpoints,
+/// messages). The learning rate of iteration i is <c>lr · γ^|{t ∈ LearningRateSteps : i &gt; t}|</c>, so steps
+/// [30000] mean 0.001 for iterations 1–30000 and 0.0001 from 30001 (Caffe's "multistep" policy); biases
+/// train at twice that rate without decay (<see cref="OptimizerSetup.Sgd"/>).
+/// </remarks>
+public sealed record TrainingOptions
+{
+    /// <summary>The paper's multi-scale training sides s ∈ {480, 576, 688, 864, 1200} (max size 2000).</summary>
+    public static IReadOnlyList<int> MultiScaleSides { get; } = [480, 576, 688, 864, 1200];
+
+    /// <summary>
+    /// The built-in Shapes benchmark's settings for the <c>small</c> backbone trained from scratch: Shapes
+    /// images are 320–500 px, so s = 400 capped at 666 (the paper's 600/1000 ratio); lr 0.01 (no
+    /// ImageNet initialisation, a small network: the paper's 0.001 learns too slowly), 6000 iterations with a
+    /// step at 4500 (the paper's 3:4 ratio), nothing frozen.
+    /// </summary>
+    public static TrainingOptions ShapesSmall { get; } = new()
+    {
+        Backbone = "small", Scales = [400], MaxSize = 666, LearningRate = 0.01,
+        Iterations = 6000, LearningRateSteps = [4500], CheckpointEvery = 1000,
+    };
+
+    // ---- inputs (recorded for reproducibility; the CLI reads them, the library takes loaded objects) ----
+
+    /// <summary>Dataset path (VOC directory or COCO json), as given.</summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>Dataset split trained on.</summary>
+    public string? Split { get; init; }
+
+    /// <summary>Proposals: an <c>.npz</c> path, or <c>auto</c> (selective search, Fast mode).</summary>
+    public string? Proposals { get; init; }
+
+    /// <summary>ImageNet weights (torchvision names, safetensors) the trunk and fc6/fc7 started from, or null.</summary>
+    public string? Weights { get; init; }
+
+    // ---- network ----
+
+    /// <summary>Backbone name (<see cref="BackboneFactory.Names"/>); the paper's L model, VGG16.</summary>
+    public string Backbone { get; init; } = "vgg16";
+
+    /// <summary>State-dict prefixes to freeze; null = the backbone's (VGG16 conv1_1–conv2_2, conv1 for S/M), empty = none.</summary>
+    public IReadOnlyList<string>? FrozenPrefixes { get; init; }
+
+    /// <summary>Regression-target normalisation weights (wx, wy, ww, wh); (10, 10, 5, 5) = fixed stds 0.1, 0.1, 0.2, 0.2.</summary>
+    public IReadOnlyList<double> BoxCoderWeights { get; init; } = [10, 10, 5, 5];
+
+    /// <summary>λ, the weight of the box-regression loss (1).</summary>
+    public double BoxLossWeight { get; init; } = 1;
+
+    // ---- mini-batches ----
+
+    /// <summary>N, images per mini-batch (2).</summary>
+    public int ImagesPerBatch { get; init; } = 2;
+
+    /// <summary>RoIs sampled per image (64; R = 128 over N = 2).</summary>
+    public int RoisPerImage { get; init; } = 64;
+
+    /// <summary>Share of each image's RoIs reserved for foreground (0.25 → 16 of 64).</summary>
+    public double ForegroundFraction { get; init; } = 0.25;
+
+    /// <summary>Foreground: max IoU with a ground-truth box ≥ this (0.5).</summary>
+    [JsonPropertyName("foreground_iou")]
+    public double ForegroundIoU { get; init; } = 0.5;
+
+    /// <summary>Background: max IoU ≥ this (0.1, the paper's hard-example floor) …</summary>
+    [JsonPropertyName("background_iou_low")]
+    public double BackgroundIoULow { get; init; } = 0.1;
+
+    /// <summary>… and below this (0.5).</summary>
+    [JsonPropertyName("background_iou_high")]
+    public double BackgroundIoUHigh { get; init; } = 0.5;
+
+    /// <summary>Keep VOC "difficult" objects as ground truth (true, as the original Fast R-CNN; py-faster-rcnn drops them).</summary>
+    public bool UseDifficult { get; init; } = true;
+
+    /// <summary>Shorter-side choices s; one is drawn per sampled image ({600}; multi-scale: <see cref="MultiScaleSides"/>).</summary>
+    public IReadOnlyList<int> Scales { get; init; } = [600];
+
+    /// <summary>Cap on the longer side after scaling (1000; 2000 for multi-scale).</summary>
+    public int MaxSize { get; init; } = 1000;
+
+    /// <summary>Probability of a horizontal flip of each sampled image (0.5).</summary>
+    public double FlipProbability { get; init; } = 0.5;
+
+    // ---- solver ----
+
+    /// <summary>Base learning rate of the weights (0.001); biases use twice this.</summary>
+    public double LearningRate { get; init; } = 0.001;
+
+    /// <summary>SGD momentum (0.9).</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>L2 weight decay of the weights (0.0005; none on biases).</summary>
+    public double WeightDecay { get; init; } = 0.0005;
+
+    /// <summary>Iterations at which the rate is multiplied by <see cref="LearningRateGamma"/> ({30000}).</summary>
+    public IReadOnlyList<int> LearningRateSteps { get; init; } = [30000];
+
+    /// <summary>γ, the factor applied at each step (0.1).</summary>
+    public double LearningRateGamma { get; init; } = 0.1;
+
+    /// <summary>Total SGD iterations (40000).</summary>
+    public int Iterations { get; init; } = 40000;
+
+    // ---- run ----
+
+    /// <summary>Seed of everything: initial weights, data order, flips, scale draws, RoI sampling, dropout.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Write a checkpoint every this many iterations (10000; 0 = only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 10000;
+
+    /// <summary>Run the validation callback every this many iterations (0 = never).</summary>
+    public int ValidateEvery { get; init; }
+
+    /// <summary>Decode the next mini-batch on a background thread while the current one trains (true).</summary>
+    public bool Prefetch { get; init; } = true;
+
+    /// <summary>The learning rate of the weights at iteration <paramref name="iteration"/> (1-based).</summary>
+    public double LearningRateAt(long iteration) =>
+        LearningRate * Math.Pow(LearningRateGamma, LearningRateSteps.Count(step => iteration > step));
+
+    /// <summary>The RoI sampler settings these options describe.</summary>
+    public RoiSamplerOptions SamplerOptions() =>
+        new(RoisPerImage, ForegroundFraction, ForegroundIoU, BackgroundIoUHigh, BackgroundIoULow);
+
+    /// <summary>The model's training-time options (sampler, box coder, λ, frozen layers).</summary>
+    public FastRcnnOptions ModelOptions() => new()
+    {
+        Sampler = SamplerOptions(),
+        BoxCoder = new BoxCoder(BoxCoderWeights[0], BoxCoderWeights[1], BoxCoderWeights[2], BoxCoderWeights[3]),
+        BoxLossWeight = BoxLossWeight,
+        FrozenPrefixes = FrozenPrefixes,
+    };
+
+    /// <summary>A fresh model for <paramref name="numClasses"/> object classes, initialised from <see cref="Seed"/>.</summary>
+    public FastRcnnModel CreateModel(int numClasses)
+    {
+        Validate();
+        return new FastRcnnModel(Backbone, numClasses, Seed, ModelOptions());
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that cannot work.</summary>
+    public void Validate()
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+        BackboneFactory.Spec(Backbone); // throws "Unknown backbone '…' (known: …)"
+        Check(ImagesPerBatch >= 1, $"images_per_batch must be ≥ 1, got {ImagesPerBatch}.");
+        Check(RoisPerImage >= 1, $"rois_per_image must be ≥ 1, got {RoisPerImage}.");
+        Check(ForegroundFraction is >= 0 and <= 1, $"foreground_fraction must lie in [0, 1], got {ForegroundFraction}.");
+        Check(BackgroundIoULow >= 0 && BackgroundIoULow <= BackgroundIoUHigh && BackgroundIoUHigh <= ForegroundIoU && ForegroundIoU <= 1,
+            $"IoU thresholds need 0 ≤ background_iou_low ≤ background_iou_high ≤ foreground_iou ≤ 1, got {BackgroundIoULow}, {BackgroundIoUHigh}, {ForegroundIoU}.");
+        Check(Scales.Count > 0 && Scales.All(s => s > 0), $"scales must be positive and at least one is needed, got [{string.Join(", ", Scales)}].");
+        Check(MaxSize > 0, $"max_size must be positive, got {MaxSize}.");
+        Check(FlipProbability is >= 0 and <= 1, $"flip_probability must lie in [0, 1], got {FlipProbability}.");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), $"learning_rate must be positive, got {LearningRate}.");
+        Check(Momentum is >= 0 and < 1, $"momentum must lie in [0, 1), got {Momentum}.");
+        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"weight_decay must be ≥ 0, got {WeightDecay}.");
+        Check(LearningRateGamma > 0 && double.IsFinite(LearningRateGamma), $"learning_rate_gamma must be positive, got {LearningRateGamma}.");
+        Check(LearningRateSteps.All(s => s > 0) && LearningRateSteps.Zip(LearningRateSteps.Skip(1)).All(p => p.First < p.Second),
+            $"learning_rate_steps must be positive and increasing, got [{string.Join(", ", LearningRateSteps)}].");
+        Check(Iterations >= 0, $"iterations must be ≥ 0, got {Iterations}.");
+        Check(CheckpointEvery >= 0, $"checkpoint_every must be ≥ 0, got {CheckpointEvery}.");
+        Check(ValidateEvery >= 0, $"validate_every must be ≥ 0, got {ValidateEvery}.");
+        Check(BoxCoderWeights.Count == 4 && BoxCoderWeights.All(w => w > 0 && double.IsFinite(w)),
+            $"box_coder_weights needs 4 positive numbers, got [{string.Join(", ", BoxCoderWeights)}].");
+        Check(BoxLossWeight >= 0 && double.IsFinite(BoxLossWeight), $"box_loss_weight must be ≥ 0, got {BoxLossWeight}.");
+    }
+
+    /// <summary>Value equality over the list-valued options too (records compare lists by reference).</summary>
+    public bool Equals(TrainingOptions? other) =>
+        other is not null && TrainingConfig.ToJson(this) == TrainingConfig.ToJson(other);
+
+    public override int GetHashCode() => TrainingConfig.ToJson(this).GetHashCode(StringComparison.Ordinal);
+}

@@ -1,0 +1,91 @@
+using FastRcnn.Cli;
+using FastRcnn.IO;
+using FastRcnn.Modeling;
+using FastRcnn.Tests.Data;
+using FastRcnn.Training;
+
+namespace FastRcnn.Tests.Training;
+
+/// <summary><c>fastrcnn train</c>, invoked in-process with a handful of iterations.</summary>
+[Collection(TrainingCollection.Name)]
+public sealed class TrainCliTests
+{
+    private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();
+
+    /// <summary>The test set's selective-search proposals written as an .npz, as a user would bring them.</summary>
+    private static string WriteProposals(TempDir dir)
+    {
+        string path = dir.Combine("proposals.npz");
+        Npz.Write(path, TrainingTestData.Dataset.Images.Select(i =>
+        {
+            using var boxes = TrainingTestData.Proposals.ProposalsFor(i.Id, i.Width, i.Height);
+            return KeyValuePair.Create(i.Id, new NpyArray([boxes.shape[0], 4], boxes.data<float>().ToArray()));
+        }));
+        return path;
+    }
+
+    [Fact]
+    public void Train_writes_model_checkpoints_and_log_then_resumes()
+    {
+        using var dir = new TempDir();
+        string root = TrainingTestData.Dataset.Source, proposals = WriteProposals(dir), run = dir.Combine("run");
+        string[] common = ["train", "--dataset", root, "--split", "train", "--proposals", proposals, "--scale", "144", "--max-size", "240", "--rois-per-image", "32"];
+        Assert.Equal(0, Run([.. common, "--iters", "4", "--checkpoint-every", "2", "--seed", "3", "--lr", "0.005", "--out", run]));
+        Assert.True(File.Exists(Path.Combine(run, ModelFiles.WeightsFileName)));
+        Assert.Equal(["checkpoint_0000002.safetensors", "checkpoint_0000004.safetensors"],
+            Directory.GetFiles(Path.Combine(run, "checkpoints")).Select(f => Path.GetFileName(f) ?? "").Order().ToArray());
+        var log = File.ReadAllLines(Path.Combine(run, TrainingLog.FileName));
+        Assert.Equal(TrainingLog.Header, log[0]);
+        Assert.Equal(5, log.Length);
+        var info = ModelFiles.ReadInfo(run);
+        var config = TrainingConfig.FromJsonObject(info.TrainingConfig!);
+        Assert.Equal((3L, 4, 0.005, "small", 240), (config.Seed, config.Iterations, config.LearningRate, config.Backbone, config.MaxSize));
+        Assert.Equal([144], config.Scales);
+        Assert.Equal(Path.GetFullPath(proposals), config.Proposals);
+        Assert.Equal(3, info.Seed);
+        using (ModelFiles.Load(run).Model) { }
+
+        Assert.Equal(1, Run([.. common, "--iters", "4", "--out", run]));                        // the directory holds a run
+        Assert.Equal(0, Run(["train", "--resume", run, "--iters", "6", "--out", run]));         // continues the same schedule
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);
+        Assert.Equal(6, TrainingConfig.FromJsonObject(ModelFiles.ReadInfo(run).TrainingConfig!).Iterations);
+        Assert.Equal(0, Run([.. common, "--iters", "1", "--out", run, "--force"]));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);
+    }
+
+    [Fact]
+    public void Config_files_and_auto_proposals_work_and_bad_inputs_fail_cleanly()
+    {
+        using var dir = new TempDir();
+        string root = TrainingTestData.Dataset.Source;
+        string config = dir.Combine("config.json");
+        File.WriteAllText(config, "{ \"backbone\": \"small\", \"iterations\": 2, \"scales\": [128], \"max_size\": 200, \"learning_rate\": 0.004, \"rois_per_image\": 16 }");
+        string run = dir.Combine("auto");
+        Assert.Equal(0, Run("train", "--dataset", root, "--split", "train", "--proposals", "auto", "--cache-dir", dir.Combine("cache"), "--config", config, "--out", run));
+        var recorded = TrainingConfig.FromJsonObject(ModelFiles.ReadInfo(run).TrainingConfig!);
+        Assert.Equal((2, 0.004, 16, "auto", 30000), (recorded.Iterations, recorded.LearningRate, recorded.RoisPerImage, recorded.Proposals, recorded.LearningRateSteps[0]));
+
+        string proposals = WriteProposals(dir);
+        string[] Args(string dataset, string proposalFile, string split = "train", params string[] more) =>
+            ["train", "--dataset", dataset, "--split", split, "--proposals", proposalFile, "--iters", "1", "--scale", "128", .. more];
+        string[] ok = Args(root, proposals);
+        Assert.Equal(1, Run(Args(dir.Combine("missing"), proposals, "train", "--out", dir.Combine("a"))));       // no such dataset
+        Assert.Equal(1, Run([.. ok, "--backbone", "resnet50", "--out", dir.Combine("b")]));                      // unknown backbone
+        Assert.Equal(1, Run([.. ok, "--weights", dir.Combine("none.safetensors"), "--out", dir.Combine("c")]));  // missing weights
+        File.WriteAllText(dir.Combine("bad.safetensors"), "not a safetensors file");
+        Assert.Equal(1, Run([.. ok, "--weights", dir.Combine("bad.safetensors"), "--out", dir.Combine("d")]));   // corrupt weights
+        Assert.Equal(1, Run(Args(root, dir.Combine("none.npz"), "train", "--out", dir.Combine("e"))));           // missing proposals
+        Npz.Write(dir.Combine("partial.npz"), [KeyValuePair.Create("other", new NpyArray([1, 4], [0, 0, 5, 5]))]);
+        Assert.Equal(1, Run(Args(root, dir.Combine("partial.npz"), "train", "--out", dir.Combine("f"))));        // ids not covered
+        Assert.Equal(1, Run(Args(root, proposals, "nosuchsplit", "--out", dir.Combine("g"))));                   // no such split
+        File.WriteAllText(dir.Combine("typo.json"), "{ \"iteratons\": 3 }");
+        Assert.Equal(1, Run([.. ok, "--config", dir.Combine("typo.json"), "--out", dir.Combine("h")]));          // unknown option in config
+        Assert.Equal(1, Run([.. ok, "--lr", "-1", "--out", dir.Combine("i")]));                                  // invalid value
+        Assert.Equal(1, Run([.. ok, "--resume", dir.Combine("nothing"), "--out", dir.Combine("j")]));            // no checkpoint
+        Assert.NotEqual(0, Run(ok));                                                              // --out is required
+        string emptySplit = Path.Combine(root, "ImageSets", "Main", "empty.txt");
+        File.WriteAllText(emptySplit, "");
+        try { Assert.Equal(1, Run(Args(root, proposals, "empty", "--out", dir.Combine("k")))); }                 // no images in split
+        finally { File.Delete(emptySplit); }
+    }
+}
