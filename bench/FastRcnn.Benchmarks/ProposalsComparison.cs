@@ -48,7 +48,7 @@ public static class ProposalsComparison
                 result = ss.Run(rgb, w, h);
                 samples[i] = sw.Elapsed.TotalMilliseconds;
             }
-            ours.Add(new ImageResult(record, Median(samples), result));
+            ours.Add(new ImageResult(record, BenchReport.Median(samples), result));
             if (o.Profile && ours.Count == 1) Profile(ss, rgb, w, h);
         }
 
@@ -93,7 +93,7 @@ public static class ProposalsComparison
             lines.Add($"| {name} | {r.Record.Width}×{r.Record.Height} | {r.Ms:F0} | {Opt(p?.Ms, "F0")} | {Opt(p?.Ms / r.Ms, "F1")}× | {r.Proposals.Count} | {Opt(p?.Boxes.Length / 4, "F0")} " +
                       $"| {Rate(o1.Recall50)} | {(c1 is null ? "–" : Rate(c1.Recall50))} | {Rate(o1.Recall70)} | {(c1 is null ? "–" : Rate(c1.Recall70))} |");
         }
-        double oursMedian = Median(ours.Select(r => r.Ms).ToArray()), cvMedian = Median(peerMs.ToArray());
+        double oursMedian = BenchReport.Median(ours.Select(r => r.Ms).ToArray()), cvMedian = BenchReport.Median(peerMs.ToArray());
         var oa = oursAll.Report("").All;
         var ca = cvAll.Report("").All;
         var oe = oursEq.Report("").All;
@@ -136,7 +136,7 @@ public static class ProposalsComparison
             a();
             var s = new double[reps];
             for (int i = 0; i < reps; i++) { var sw = Stopwatch.StartNew(); a(); s[i] = sw.Elapsed.TotalMilliseconds; }
-            return Median(s);
+            return BenchReport.Median(s);
         }
         Console.WriteLine($"profile of the first image ({w}×{h}), one thread per stage, ms:");
         foreach (var space in o.EffectiveColorSpaces)
@@ -214,9 +214,7 @@ public static class ProposalsComparison
 
     private static string MachineLine(Options o, string? peer)
     {
-        string cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?"
-            : "?";
+        string cpu = BenchReport.CpuModel();
         string line = $"{cpu}, {Environment.ProcessorCount} logical CPUs, {o.Threads} threads; .NET {Environment.Version}";
         if (peer is not null) line += $"; peer: {peer}";
         return line;
@@ -224,11 +222,9 @@ public static class ProposalsComparison
 
     private static void WriteMarkdown(string path, List<string> summary, List<string> table, string machine, Options o, DetectionDataset ds)
     {
-        string begin = $"<!-- {o.Section}:begin -->", end = $"<!-- {o.Section}:end -->";
         string what = o.Dataset is not null ? $"`{ds.Source}`, split `{ds.Split}` (non-difficult objects)" : $"{ds.Images.Count} images";
         var lines = new List<string>
         {
-            begin,
             $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {what} with `dotnet run --project bench/FastRcnn.Benchmarks -c Release -- proposals ...` " +
             $"({o.Mode} mode; OpenCV: `switchToSelectiveSearch{(o.Mode == SelectiveSearchMode.Quality ? "Quality" : "Fast")}()`), same images, " +
             $"full size, {machine}. Time: median over images of each image's median of {o.Repeats} runs after a warm-up. Recall: fraction of " +
@@ -242,22 +238,9 @@ public static class ProposalsComparison
             lines.Add("");
             lines.AddRange(table);
         }
-        lines.Add(end);
-        string existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n";
-        int b = existing.IndexOf(begin, StringComparison.Ordinal), e = existing.IndexOf(end, StringComparison.Ordinal);
-        string updated = b >= 0 && e > b
-            ? existing[..b] + string.Join("\n", lines) + existing[(e + end.Length)..]
-            : existing.TrimEnd() + "\n\n" + string.Join("\n", lines) + "\n";
-        File.WriteAllText(path, updated);
-        Console.WriteLine($"wrote {path}");
+        BenchReport.WriteSection(path, o.Section, lines);
     }
 
-    private static double Median(double[] samples)
-    {
-        if (samples.Length == 0) return double.NaN;
-        var s = samples.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 
     private static Options Parse(string[] args)
     {

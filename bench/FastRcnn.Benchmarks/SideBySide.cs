@@ -34,7 +34,7 @@ public static class SideBySide
             peer is { } p && p.GetProperty("benchmarks").TryGetProperty(name, out var b) && b.TryGetProperty(field, out var v) ? v.GetDouble() : null;
         double? PeerMedianOf(string name, string field) =>
             peer is { } p && p.GetProperty("benchmarks").TryGetProperty(name, out var b) && b.TryGetProperty(field, out var v)
-                ? Median(v.EnumerateArray().Select(e => e.GetDouble()).ToArray()) : null;
+                ? BenchReport.Median(v.EnumerateArray().Select(e => e.GetDouble()).ToArray()) : null;
 
         rows.Add(new("RoI pooling forward, inference (2000 RoIs, 512×38×63 → 7×7)", kept.Inference, Peer("roi_pool_forward"), $"default allocator: {plain.Inference:F1} ms"));
         rows.Add(new("RoI pooling forward, training (keeps argmax)", kept.Forward, PeerMedianOf("roi_pool_backward", "forward_with_grad_samples_ms"), $"default allocator: {plain.Forward:F1} ms"));
@@ -63,7 +63,7 @@ public static class SideBySide
         using var scope = NewDisposeScope();
         var (features, rois) = Workloads.RoiPooling();
         var grad = Workloads.RoiPoolingGradient();
-        double inference = Median(Sample(repeats, () =>
+        double inference = BenchReport.Median(Sample(repeats, () =>
         {
             using var s = NewDisposeScope();
             using var noGrad = no_grad();
@@ -86,7 +86,7 @@ public static class SideBySide
             backward.Add(t - f);
             total.Add(t);
         }
-        return new(inference, Median([.. forward]), Median([.. backward]), Median([.. total]));
+        return new(inference, BenchReport.Median([.. forward]), BenchReport.Median([.. backward]), BenchReport.Median([.. total]));
     }
 
     private sealed record BoxTimes(double Nms, double Iou, double Decode);
@@ -96,12 +96,12 @@ public static class SideBySide
         using var scope = NewDisposeScope();
         var (boxes, scores) = Workloads.Nms();
         int kept = 0;
-        double nms = Median(Sample(repeats, () => { using var s = NewDisposeScope(); kept = (int)Nms.Greedy(boxes, scores, 0.7).numel(); }));
+        double nms = BenchReport.Median(Sample(repeats, () => { using var s = NewDisposeScope(); kept = (int)Nms.Greedy(boxes, scores, 0.7).numel(); }));
         keptCount = kept;
         var (a, b) = Workloads.PairwiseIoU();
-        double iou = Median(Sample(repeats, () => { using var s = NewDisposeScope(); BoxOps.PairwiseIoU(a, b); }));
+        double iou = BenchReport.Median(Sample(repeats, () => { using var s = NewDisposeScope(); BoxOps.PairwiseIoU(a, b); }));
         var (proposals, deltas) = Workloads.Decode();
-        double decode = Median(Sample(repeats, () => { using var s = NewDisposeScope(); BoxCoder.Unit.Decode(deltas, proposals); }));
+        double decode = BenchReport.Median(Sample(repeats, () => { using var s = NewDisposeScope(); BoxCoder.Unit.Decode(deltas, proposals); }));
         return new(nms, iou, decode);
     }
 
@@ -119,12 +119,6 @@ public static class SideBySide
         return samples;
     }
 
-    private static double Median(double[] samples)
-    {
-        var sorted = samples.Order().ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 
     private static JsonElement? RunPeer(Options options)
     {
@@ -163,9 +157,7 @@ public static class SideBySide
 
     private static string MachineLine(Options options, JsonElement? peer)
     {
-        string cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?"
-            : "?";
+        string cpu = BenchReport.CpuModel();
         string line = $"{cpu}, {Environment.ProcessorCount} logical CPUs, {options.Threads} threads; .NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
         if (peer is { } p)
         {
@@ -183,14 +175,12 @@ public static class SideBySide
             Console.WriteLine($"{r.Name.Replace("**", ""),-62} {r.Ours,12:F1} {(r.Peer is { } p ? p.ToString("F1") : "–"),10} {r.Ratio,10}  {r.Note}");
     }
 
-    private const string Begin = "<!-- ops:begin -->", End = "<!-- ops:end -->";
 
     /// <summary>Replaces the marked operators section of the markdown file (creating it if needed).</summary>
     private static void WriteMarkdown(string path, List<Row> rows, string machine, Options options)
     {
         var lines = new List<string>
         {
-            Begin,
             "## Core operators (issue: Foundation)",
             "",
             $"Measured {DateTime.UtcNow:yyyy-MM-dd} with `dotnet run --project bench/FastRcnn.Benchmarks -c Release -- ops --write docs/benchmarks.md`,",
@@ -200,16 +190,7 @@ public static class SideBySide
             "|---|---:|---:|---:|---|",
         };
         lines.AddRange(rows.Select(r => $"| {r.Name} | {r.Ours:F1} | {(r.Peer is { } p ? p.ToString("F1") : "–")} | {r.Ratio} | {r.Note} |"));
-        lines.Add(End);
-        string existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n\n" + Begin + "\n" + End + "\n";
-        int b = existing.IndexOf(Begin, StringComparison.Ordinal), e = existing.IndexOf(End, StringComparison.Ordinal);
-        string updated = b >= 0 && e > b
-            ? existing[..b] + string.Join("\n", lines) + existing[(e + End.Length)..]
-            : existing.TrimEnd() + "\n\n" + string.Join("\n", lines) + "\n";
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, updated);
-        File.Move(temp, path, overwrite: true);
-        Console.WriteLine($"wrote {path}");
+        BenchReport.WriteSection(path, "ops", lines);
     }
 
     private static Options Parse(string[] args)
