@@ -25,6 +25,12 @@ public static class CpuRuntime
     /// than filling them. Retaining memory works like PyTorch's caching allocator on the GPU: the
     /// process keeps its peak footprint. Returns whether the setting took effect.
     /// </summary>
+    /// <remarks>
+    /// The kept memory is glibc's heap, which fragments under training's pattern of hundred-megabyte
+    /// activations and gradients: measured on VGG16 training at 600×1000, the resident peak grows about
+    /// 0.7 GB above the live peak (past PyTorch's), while the page faults saved are ~3 s of CPU per
+    /// iteration. <c>fastrcnn train</c> therefore keeps memory for the small backbone only.
+    /// </remarks>
     public static bool RetainFreedMemory(bool enable)
     {
         if (!OperatingSystem.IsLinux()) return false;
