@@ -3,6 +3,8 @@ using FastRcnn.Benchmarks;
 
 if (args.Length > 0 && args[0] == "ops")
     return SideBySide.Run(args[1..]);
+if (args.Length > 0 && args[0] == "train")
+    return TrainStepBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals")
     return ProposalsComparison.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals-sweep")

@@ -25,6 +25,12 @@ public static class CpuRuntime
     /// than filling them. Retaining memory works like PyTorch's caching allocator on the GPU: the
     /// process keeps its peak footprint. Returns whether the setting took effect.
     /// </summary>
+    /// <remarks>
+    /// The kept memory is glibc's heap, which fragments under training's pattern of hundred-megabyte
+    /// activations and gradients: measured on VGG16 training at 600×1000, the resident peak grows about
+    /// 0.7 GB above the live peak (past PyTorch's), while the page faults saved are ~3 s of CPU per
+    /// iteration. <c>fastrcnn train</c> therefore keeps memory for the small backbone only.
+    /// </remarks>
     public static bool RetainFreedMemory(bool enable)
     {
         if (!OperatingSystem.IsLinux()) return false;
@@ -39,6 +45,30 @@ public static class CpuRuntime
             return false; // not glibc (e.g. musl): keep the defaults
         }
     }
+
+    /// <summary>
+    /// Asks libtorch to back every allocation of 2 MiB or more with transparent huge pages
+    /// (<c>THP_MEM_ALLOC_ENABLE=1</c>: 2 MiB alignment and <c>madvise(MADV_HUGEPAGE)</c>), so a fresh
+    /// activation faults in 2 MiB pages instead of 4 KiB ones: measured here, filling fresh 300 MB tensors
+    /// costs 0.33 s of kernel time per GB instead of 0.54. It only takes effect when called before
+    /// libtorch's first allocation (make it the first line of the program) and on Linux kernels whose
+    /// <c>transparent_hugepage/enabled</c> is <c>madvise</c> or <c>always</c>. Returns whether the variable was set.
+    /// </summary>
+    public static bool UseTransparentHugePages()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return SetEnv("THP_MEM_ALLOC_ENABLE", "1", 1) == 0;   // the C environment libtorch reads, not .NET's copy
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int Mallopt(int parameter, int value);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using FastRcnn.Data;
 using FastRcnn.Modeling;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Training;
@@ -10,8 +9,8 @@ namespace FastRcnn.Training;
 /// <summary>
 /// Single-stage Fast R-CNN training (SPEC §5): each iteration i = 1 … I takes mini-batch i
 /// (<see cref="MiniBatchSampler"/>: N images, flipped and scaled), samples R = N·64 RoIs, computes
-/// L = L_cls + λ·L_loc and makes one SGD step (momentum 0.9, decay 0.0005 on weights, biases at 2× lr)
-/// at the rate <see cref="TrainingOptions.LearningRateAt"/>(i).
+/// L = L_cls + λ·L_loc and makes one SGD step (<see cref="MomentumSgd"/>: momentum 0.9, decay 0.0005 on
+/// weights, biases at 2× lr) at the rate <see cref="TrainingOptions.LearningRateAt"/>(i).
 /// </summary>
 /// <remarks>
 /// <para>Reproducibility: the dropout generator (libtorch's global one) and the RoI sampler are reseeded
@@ -33,8 +32,7 @@ public sealed class Trainer : IDisposable
     public const string ConfigFileName = "training_config.json";
 
     private readonly MiniBatchSampler _sampler;
-    private readonly SGD _optimizer;
-    private readonly double[] _rateFactors;
+    private readonly MomentumSgd _optimizer;
     private readonly IReadOnlyList<string> _classNames;
     private readonly List<ValidationResult> _validations = [];
     private int _skippedImages, _skippedBatches;
@@ -58,8 +56,7 @@ public sealed class Trainer : IDisposable
         _classNames = dataset.ClassNames.Skip(1).ToArray();
         OutputDirectory = outputDirectory is null ? null : Path.GetFullPath(outputDirectory);
         _sampler = new MiniBatchSampler(dataset, proposals, options, model.Pixels);
-        _optimizer = OptimizerSetup.Sgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
-        _rateFactors = _optimizer.ParamGroups.Select(g => g.LearningRate / options.LearningRate).ToArray();
+        _optimizer = new MomentumSgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
     }
 
     public FastRcnnModel Model { get; }
@@ -187,8 +184,7 @@ public sealed class Trainer : IDisposable
     private TrainingStep Step(long i, MiniBatch batch, Stopwatch clock, Stopwatch session)
     {
         double lr = Options.LearningRateAt(i);
-        var groups = _optimizer.ParamGroups.ToList();
-        for (int g = 0; g < groups.Count; g++) groups[g].LearningRate = lr * _rateFactors[g];
+        _optimizer.LearningRate = lr;
         StepStarting?.Invoke(this, new TrainingStepStarting(i, lr, batch, Model));
 
         using var scope = NewDisposeScope();
@@ -209,9 +205,9 @@ public sealed class Trainer : IDisposable
         _skippedImages += output.SkippedImages;
         if (output.HasRois)
         {
-            _optimizer.zero_grad();
+            _optimizer.ZeroGrad();
             output.Losses.Total.backward();
-            _optimizer.step();
+            _optimizer.Step();
         }
         else
         {

@@ -3,7 +3,6 @@ using System.Text.Json;
 using FastRcnn.IO;
 using FastRcnn.Modeling;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Training;
@@ -38,13 +37,13 @@ public sealed record TrainingCheckpoint(
     /// Writes <paramref name="model"/>'s weights and <paramref name="optimizer"/>'s momentum to <paramref name="path"/>.
     /// <paramref name="classNames"/> are the K object classes (background excluded).
     /// </summary>
-    public static void Write(string path, FastRcnnModel model, SGD optimizer, long iteration, TrainingOptions options,
+    public static void Write(string path, FastRcnnModel model, MomentumSgd optimizer, long iteration, TrainingOptions options,
         IReadOnlyList<string> classNames, TrainingTotals totals)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, value) in model.state_dict()) tensors.Add(new("model." + name, value));
-        foreach (var (name, state) in MomentumStates(model, optimizer))
-            if (state.momentum_buffer is { } buffer) tensors.Add(new("momentum." + name, buffer));
+        foreach (var (name, buffer) in optimizer.MomentumBuffers.OrderBy(b => b.Key, StringComparer.Ordinal))
+            tensors.Add(new("momentum." + name, buffer));
         var metadata = new Dictionary<string, string>
         {
             ["format"] = Format,
@@ -99,7 +98,7 @@ public sealed record TrainingCheckpoint(
     /// (parameters without a stored buffer get none, as before their first update).
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint does not fit the model (the message names the file and the tensor).</exception>
-    public void Restore(FastRcnnModel model, SGD optimizer)
+    public void Restore(FastRcnnModel model, MomentumSgd optimizer)
     {
         if (!string.Equals(Backbone, model.Spec.Name, StringComparison.Ordinal))
             throw new InvalidDataException($"{Path}: the checkpoint is of backbone '{Backbone}', the model is '{model.Spec.Name}'.");
@@ -118,27 +117,8 @@ public sealed record TrainingCheckpoint(
                 target.copy_(value);
             }
         }
-        var states = MomentumStates(model, optimizer).ToList();
-        var unknown = Momentum.Keys.Except(states.Select(s => s.Name)).ToList();
-        if (unknown.Count > 0)
-            throw new InvalidDataException($"{Path}: momentum for parameters the optimizer does not train, e.g. {unknown[0]} (other frozen layers?).");
-        foreach (var (name, sgdState) in states)
-        {
-            sgdState.momentum_buffer?.Dispose();
-            sgdState.momentum_buffer = Momentum.TryGetValue(name, out var buffer) ? buffer.detach().clone().DetachFromDisposeScope() : null!;
-        }
-    }
-
-    /// <summary>SGD's per-parameter state in optimizer order, named by the model's parameter names.</summary>
-    internal static IEnumerable<(string Name, SGD.State State)> MomentumStates(FastRcnnModel model, SGD optimizer)
-    {
-        var names = model.named_parameters().ToDictionary(p => p.parameter.Handle, p => p.name);
-        var parameters = optimizer.ParamGroups.Cast<ParamGroup>().SelectMany(g => g.Parameters).ToList();
-        var states = optimizer.state_dict().State;
-        if (states.Count != parameters.Count)
-            throw new InvalidOperationException($"The optimizer has {states.Count} states for {parameters.Count} parameters.");
-        for (int i = 0; i < parameters.Count; i++)
-            yield return (names[parameters[i].Handle], (SGD.State)states[i]);
+        try { optimizer.LoadMomentum(Momentum); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{Path}: {e.Message}."); }
     }
 
     public void Dispose()

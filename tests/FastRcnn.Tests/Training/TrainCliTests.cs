@@ -49,8 +49,11 @@ public sealed class TrainCliTests
         Assert.Equal(0, Run(["train", "--resume", run, "--iters", "6", "--out", run]));         // continues the same schedule
         Assert.Equal(7, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);
         Assert.Equal(6, TrainingConfig.FromJsonObject(ModelFiles.ReadInfo(run).TrainingConfig!).Iterations);
-        Assert.Equal(0, Run([.. common, "--iters", "1", "--out", run, "--force"]));
-        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);
+        Assert.Equal(0, Run([.. common, "--iters", "2", "--out", run, "--force", "--val-split", "train", "--validate-every", "1", "--no-prefetch"]));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);
+        var validation = File.ReadAllLines(Path.Combine(run, "validation_log.csv"));
+        Assert.Equal(3, validation.Length);                                                     // header + iterations 1, 2
+        Assert.StartsWith("iteration,roi_accuracy,fg_accuracy,bg_accuracy,cls_loss", validation[0]);
     }
 
     [Fact]

@@ -9,29 +9,34 @@ namespace FastRcnn.Tests.Training;
 public sealed class TrainingEndToEndTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Small_model_learns_tiny_shapes_set()
+    public void Small_model_learns_a_tiny_shapes_set()
     {
         var clock = Stopwatch.StartNew();
-        var dataset = TrainingTestData.Dataset;
-        var proposals = TrainingTestData.Proposals;
+        var dataset = TrainingTestData.Dataset;          // 12 images of 192–224 px, 8 classes
+        var proposals = TrainingTestData.Proposals;      // selective search, fast mode
         double prepare = clock.Elapsed.TotalSeconds;
-        var options = TrainingTestData.SmallOptions(int.Parse(Environment.GetEnvironmentVariable("E2E_ITERS") ?? "500")) with
-        {
-            LearningRate = double.Parse(Environment.GetEnvironmentVariable("E2E_LR") ?? "0.01"), Prefetch = true,
-        };
+        // The paper's sampler and solver (64 RoIs, 25% fg, momentum 0.9, decay 0.0005, flips) at s = 224, from scratch:
+        // lr 0.02 and 500 iterations (~42 epochs of 12 images) keep the test under a minute on 2 cores.
+        var options = TrainingTestData.SmallOptions(500) with { Scales = [224], MaxSize = 400, LearningRate = 0.02, Prefetch = true };
         using var model = options.CreateModel(dataset.NumClasses);
         var before = RoiEvaluation.Evaluate(model, dataset.Images, proposals, options);
         using var trainer = new Trainer(model, dataset, proposals, options);
         var result = trainer.Run();
         var after = RoiEvaluation.Evaluate(model, dataset.Images, proposals, options);
+
         var steps = trainer.Log.Steps;
         double first = steps.Take(20).Average(s => s.Loss), last = steps.TakeLast(20).Average(s => s.Loss);
         output.WriteLine($"prepare {prepare:F1} s, train {result.Seconds:F1} s ({result.Iterations / result.Seconds:F1} it/s), total {clock.Elapsed.TotalSeconds:F1} s");
-        output.WriteLine($"training loss {first:F3} → {last:F3}; cls {steps.Take(20).Average(s => s.ClassificationLoss):F3} → {steps.TakeLast(20).Average(s => s.ClassificationLoss):F3}; batch accuracy {steps.TakeLast(20).Average(s => s.Accuracy):F3}");
+        output.WriteLine($"training loss (mean of 20 iterations) {first:F3} → {last:F3}; cls {steps.Take(20).Average(s => s.ClassificationLoss):F3} → " +
+            $"{steps.TakeLast(20).Average(s => s.ClassificationLoss):F3}; batch accuracy {steps.TakeLast(20).Average(s => s.Accuracy):F3}");
         output.WriteLine($"before: {before}");
         output.WriteLine($"after:  {after}");
+        // Measured (2-core Xeon): loss 1.729 → 0.571; all labelled proposals: accuracy 0.027 → 0.940 (fg 0.902, bg 0.952).
+        Assert.Equal(500, result.Iterations);
         Assert.True(last < 0.5 * first, $"loss {first} → {last}");
         Assert.True(after.Accuracy > 0.9, after.ToString());
+        Assert.True(after.ForegroundAccuracy > 0.75, after.ToString());
+        Assert.True(after.ClassificationLoss < 0.3 * before.ClassificationLoss, $"{before} → {after}");
     }
 }
 
