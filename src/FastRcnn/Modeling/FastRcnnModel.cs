@@ -15,7 +15,8 @@ namespace FastRcnn.Modeling;
 /// one image's proposals (<see cref="Predict"/>). Shape shorthand: N images, R RoIs, K object classes.
 /// </summary>
 /// <remarks>
-/// State-dict names: <c>features.*</c> (torchvision's), <c>box_head.fc6.*</c>, <c>box_head.fc7.*</c>,
+/// State-dict names: <c>features.*</c> (torchvision's), <c>box_head.fc6.*</c>, <c>box_head.fc7.*</c>
+/// (<c>box_head.fc6.0.weight</c>, <c>.1.weight</c>, <c>.1.bias</c> when factored, <see cref="BoxHead"/>),
 /// <c>predictor.cls_score.*</c>, <c>predictor.bbox_pred.*</c>. All initial weights and the RoI sampler
 /// derive from the seed; dropout draws from libtorch's global generator (<c>torch.random.manual_seed</c>).
 /// The caller picks the mode: <c>train()</c> before <see cref="Loss"/>; <see cref="Predict"/> always
@@ -38,7 +39,7 @@ public sealed class FastRcnnModel : nn.Module
         using var generator = new Generator((ulong)seed);
         (_features, Spec) = BackboneFactory.Create(backbone, generator);
         _roiPool = new RoiPoolLayer(Spec.PooledSize, Spec.PooledSize, Spec.SpatialScale);
-        _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator);
+        _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator, ranks: Options.HeadRanks);
         _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);
         _sampler = new RoiSampler(Options.Sampler, seed + 1);
         RegisterComponents();

@@ -4,7 +4,7 @@ using FastRcnn.Ops;
 
 namespace FastRcnn.Modeling;
 
-/// <summary>Training-time choices of <see cref="FastRcnnModel"/>; the defaults are the paper's.</summary>
+/// <summary>Choices of <see cref="FastRcnnModel"/>; the defaults are the paper's.</summary>
 public sealed record FastRcnnOptions
 {
     /// <summary>RoI sampling per image (64 RoIs, 25% foreground, fg IoU ≥ 0.5, bg IoU in [0.1, 0.5)).</summary>
@@ -24,6 +24,9 @@ public sealed record FastRcnnOptions
 
     /// <summary>State-dict name prefixes to freeze; null = the backbone's default (SPEC §5), empty = none.</summary>
     public IReadOnlyList<string>? FrozenPrefixes { get; init; }
+
+    /// <summary>Box-head layers factored by truncated SVD (SPEC §7) and their ranks; dense by default.</summary>
+    public BoxHeadRanks HeadRanks { get; init; } = BoxHeadRanks.Dense;
 }
 
 /// <summary>

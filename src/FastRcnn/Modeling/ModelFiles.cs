@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using FastRcnn.Data.Transforms;
 using FastRcnn.IO;
 using FastRcnn.Modeling.Backbones;
+using FastRcnn.Modeling.RoiHeads;
 using FastRcnn.Ops;
 using static TorchSharp.torch;
 
@@ -27,7 +28,14 @@ public sealed record ModelInfo(
     int RoiPoolSize,
     BoxCoder BoxCoder,
     long Seed,
-    JsonObject? TrainingConfig);
+    JsonObject? TrainingConfig)
+{
+    /// <summary>Box-head layers factored by truncated SVD and their ranks (<c>box_head_ranks</c>; dense when the field is absent).</summary>
+    public BoxHeadRanks HeadRanks { get; init; } = BoxHeadRanks.Dense;
+
+    /// <summary>How the model was compressed (<c>compression</c>, free-form; null when it was not).</summary>
+    public JsonObject? Compression { get; init; }
+}
 
 /// <summary>A model read back by <see cref="ModelFiles.Load"/> and its description.</summary>
 public sealed record LoadedModel(FastRcnnModel Model, ModelInfo Info);
@@ -35,17 +43,23 @@ public sealed record LoadedModel(FastRcnnModel Model, ModelInfo Info);
 /// <summary>
 /// A trained model as a directory: <c>model.safetensors</c> (every weight, under its state-dict name,
 /// readable by Python's <c>safetensors</c>) and <c>model.json</c> (<see cref="ModelInfo"/>). Both are
-/// written to a temporary name and renamed into place.
+/// written to a temporary name and renamed into place. A model whose box head is factored by truncated
+/// SVD (<see cref="BoxHeadRanks"/>) records the ranks in <c>box_head_ranks</c> and is written as version 2,
+/// so that builds without factored layers reject it by its version; dense models stay version 1.
 /// </summary>
 public static class ModelFiles
 {
     public const string WeightsFileName = "model.safetensors";
     public const string InfoFileName = "model.json";
     private const string Format = "fastrcnn-model";
-    private const int Version = 1;
+    private const int DenseVersion = 1, FactoredVersion = 2;
 
-    /// <summary>Saves <paramref name="model"/> with its K <paramref name="classNames"/> into <paramref name="directory"/> (created when missing).</summary>
-    public static void Save(string directory, FastRcnnModel model, IReadOnlyList<string> classNames, JsonObject? trainingConfig = null)
+    /// <summary>
+    /// Saves <paramref name="model"/> with its K <paramref name="classNames"/> into <paramref name="directory"/> (created
+    /// when missing), recording <paramref name="trainingConfig"/> and <paramref name="compression"/> (free-form) in model.json.
+    /// </summary>
+    public static void Save(string directory, FastRcnnModel model, IReadOnlyList<string> classNames,
+        JsonObject? trainingConfig = null, JsonObject? compression = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (classNames.Count != model.NumClasses)
@@ -55,10 +69,11 @@ public static class ModelFiles
         SafeTensors.Write(Path.Combine(directory, WeightsFileName), state, new Dictionary<string, string> { ["format"] = "pt" });
 
         var coder = model.Options.BoxCoder;
+        var ranks = model.BoxHead.Ranks;
         var json = new JsonObject
         {
             ["format"] = Format,
-            ["version"] = Version,
+            ["version"] = ranks.IsDense ? DenseVersion : FactoredVersion,
             ["backbone"] = model.Spec.Name,
             ["classes"] = new JsonArray(classNames.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
             ["pixel_preprocessing"] = model.Pixels.Name,
@@ -68,12 +83,57 @@ public static class ModelFiles
                 ["weights"] = new JsonArray(coder.WeightX, coder.WeightY, coder.WeightW, coder.WeightH),
                 ["clamp_log"] = coder.ClampLog,
             },
+            ["box_head_ranks"] = new JsonObject { ["fc6"] = ranks.Fc6, ["fc7"] = ranks.Fc7 },
             ["seed"] = model.Seed,
             ["training_config"] = trainingConfig?.DeepClone(),
         };
+        if (compression is not null) json["compression"] = compression.DeepClone();
         string path = Path.Combine(directory, InfoFileName), temp = path + ".tmp";
         File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// <see cref="Save"/> into a directory that appears whole: everything is written under a temporary sibling
+    /// name and renamed to <paramref name="directory"/>, so no reader sees half a model. An existing
+    /// <paramref name="directory"/> is replaced only when it holds nothing but a model's two files (an earlier
+    /// output); anything else there is an error, so that no other file is lost.
+    /// </summary>
+    /// <exception cref="IOException"><paramref name="directory"/> is a file or holds other files (the message names it).</exception>
+    public static void SaveAsNewDirectory(string directory, FastRcnnModel model, IReadOnlyList<string> classNames,
+        JsonObject? trainingConfig = null, JsonObject? compression = null)
+    {
+        string path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        string parent = Path.GetDirectoryName(path) ?? throw new IOException($"{path}: cannot write a model to a root directory");
+        if (File.Exists(path)) throw new IOException($"{path}: is a file, not a model directory");
+        if (Directory.Exists(path))
+        {
+            var others = Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName)
+                .Where(n => n is not (WeightsFileName or InfoFileName)).Take(3).ToList();
+            if (others.Count > 0)
+                throw new IOException($"{path}: exists and holds more than a model (e.g. {string.Join(", ", others)}); choose another directory or remove it");
+        }
+        Directory.CreateDirectory(parent);
+        string temp = Path.Combine(parent, $".{Path.GetFileName(path)}.tmp-{Guid.NewGuid():N}");
+        try
+        {
+            Save(temp, model, classNames, trainingConfig, compression);
+            if (Directory.Exists(path))
+            {
+                string old = temp + "-old";
+                Directory.Move(path, old);
+                Directory.Move(temp, path);
+                Directory.Delete(old, recursive: true);
+            }
+            else
+            {
+                Directory.Move(temp, path);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
     }
 
     /// <summary>Reads <c>model.json</c> of a model directory.</summary>
@@ -91,7 +151,7 @@ public static class ModelFiles
         {
             if (root["format"]?.GetValue<string>() != Format) throw Bad($"\"format\" must be \"{Format}\"");
             int version = root["version"]!.GetValue<int>();
-            if (version != Version) throw Bad($"unsupported version {version} (this build reads {Version})");
+            if (version is not (DenseVersion or FactoredVersion)) throw Bad($"unsupported version {version} (this build reads {DenseVersion} and {FactoredVersion})");
             var classes = root["classes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
             if (classes.Count == 0) throw Bad("\"classes\" is empty");
             var coderNode = root["box_coder"]!.AsObject();
@@ -101,13 +161,36 @@ public static class ModelFiles
             return new ModelInfo(
                 root["backbone"]!.GetValue<string>(), classes, root["pixel_preprocessing"]!.GetValue<string>(),
                 root["roi_pool_size"]!.GetValue<int>(), coder, root["seed"]?.GetValue<long>() ?? 0,
-                root["training_config"] is JsonObject config ? (JsonObject)config.DeepClone() : null);
+                root["training_config"] is JsonObject config ? (JsonObject)config.DeepClone() : null)
+            {
+                HeadRanks = ReadRanks(root["box_head_ranks"], Bad),
+                Compression = root["compression"] is JsonObject compression ? (JsonObject)compression.DeepClone() : null,
+            };
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
             throw Bad($"missing or malformed field ({e.Message})");
         }
     }
+
+    /// <summary><c>box_head_ranks</c>: <c>{"fc6": t or null, "fc7": t or null}</c>; absent (files before factoring) = dense.</summary>
+    private static BoxHeadRanks ReadRanks(JsonNode? node, Func<string, InvalidDataException> bad)
+    {
+        if (node is null) return BoxHeadRanks.Dense;
+        if (node is not JsonObject ranks) throw bad("\"box_head_ranks\" must be an object {\"fc6\": rank or null, \"fc7\": rank or null}");
+        var unknown = ranks.Select(p => p.Key).Where(k => k is not ("fc6" or "fc7")).ToList();
+        if (unknown.Count > 0) throw bad($"\"box_head_ranks\" names no layer '{unknown[0]}' (fc6, fc7)");
+        int? Rank(string layer)
+        {
+            int? rank = ranks[layer]?.GetValue<int>();
+            if (rank < 1) throw bad($"\"box_head_ranks.{layer}\" must be a rank ≥ 1 or null, got {rank}");
+            return rank;
+        }
+        return new BoxHeadRanks(Rank("fc6"), Rank("fc7"));
+    }
+
+    private static string RanksText(BoxHeadRanks ranks) =>
+        $"fc6 {ranks.Fc6?.ToString(CultureInfo.InvariantCulture) ?? "dense"}, fc7 {ranks.Fc7?.ToString(CultureInfo.InvariantCulture) ?? "dense"}";
 
     /// <summary>Rebuilds a saved model: predictions equal those of the saved one bit for bit.</summary>
     /// <exception cref="FileNotFoundException">model.json or model.safetensors is missing.</exception>
@@ -133,12 +216,15 @@ public static class ModelFiles
                 $"{weightsPath}: cls_score has {clsScore.shape[0]} outputs ({clsScore.shape[0] - 1} classes + background) " +
                 $"but {infoPath} lists {info.ClassNames.Count} classes.");
 
-        var options = new FastRcnnOptions { BoxCoder = info.BoxCoder, Pixels = pixels };
+        var options = new FastRcnnOptions { BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks };
+        if (BoxHead.RankError(spec.Fc6Inputs, spec.Fc6Width, spec.Fc7Width, info.HeadRanks) is string rankError)
+            throw new InvalidDataException($"{infoPath}: box_head_ranks: {rankError}.");
         var model = new FastRcnnModel(info.Backbone, info.ClassNames.Count, info.Seed, options);
         var state = model.state_dict();
         var missing = state.Keys.Where(k => !file.ContainsKey(k)).ToList();
         if (missing.Count > 0)
-            throw new InvalidDataException($"{weightsPath}: missing {missing.Count} weights of backbone '{info.Backbone}', e.g. {string.Join(", ", missing.Take(3))}.");
+            throw new InvalidDataException($"{weightsPath}: missing {missing.Count} weights of backbone '{info.Backbone}', e.g. {string.Join(", ", missing.Take(3))}" +
+                (missing.Any(k => k.StartsWith("box_head.", StringComparison.Ordinal)) ? $" (box head ranks from {infoPath}: {RanksText(info.HeadRanks)})." : "."));
         var extra = file.Keys.Where(k => !state.ContainsKey(k)).ToList();
         if (extra.Count > 0)
             throw new InvalidDataException($"{weightsPath}: {extra.Count} tensors name nothing in backbone '{info.Backbone}', e.g. {string.Join(", ", extra.Take(3))}.");

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FastRcnn.IO;
 using FastRcnn.Modeling;
+using FastRcnn.Modeling.RoiHeads;
 using FastRcnn.Ops;
 using static FastRcnn.Tests.Modeling.ModelingTestData;
 using static TorchSharp.torch;
@@ -130,6 +131,94 @@ public sealed class ModelFilesTests : IDisposable
 
         File.WriteAllBytes(weightsPath, [9, 9, 9]);
         Assert.Contains(weightsPath, Assert.Throws<InvalidDataException>(() => ModelFiles.Load(_dir)).Message);
+    }
+
+    [Fact]
+    public void A_factored_model_saves_its_ranks_and_loads_bit_for_bit()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 3, seed: 8, new FastRcnnOptions { HeadRanks = new(Fc6: 24, Fc7: null) });
+        ModelFiles.Save(_dir, model, ClassNames, compression: new JsonObject { ["method"] = "truncated-svd" });
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "model.json")))!;
+        Assert.Equal(2, json["version"]!.GetValue<int>());
+        Assert.Equal(24, json["box_head_ranks"]!["fc6"]!.GetValue<int>());
+        Assert.Null(json["box_head_ranks"]!["fc7"]);
+
+        var loaded = ModelFiles.Load(_dir);
+        using var copy = loaded.Model;
+        Assert.Equal(new BoxHeadRanks(24, null), loaded.Info.HeadRanks);
+        Assert.Equal(new BoxHeadRanks(24, null), copy.BoxHead.Ranks);
+        Assert.Equal("truncated-svd", loaded.Info.Compression!["method"]!.GetValue<string>());
+        var original = model.state_dict();
+        Assert.Contains("box_head.fc6.0.weight", original.Keys);
+        Assert.All(copy.state_dict(), p => Assert.True(Same(original[p.Key], p.Value), p.Key));
+        var image = randn(1, 3, 72, 96, generator: new TorchSharp.torch.Generator(3));
+        var proposals = Boxes([0, 0, 40, 30], [10, 20, 90, 70]);
+        var (p1, b1) = model.Predict(image, proposals);
+        var (p2, b2) = copy.Predict(image, proposals);
+        Assert.True(Same(p1, p2) && Same(b1, b2));
+    }
+
+    [Fact]
+    public void Descriptions_without_box_head_ranks_load_as_dense()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 3);
+        ModelFiles.Save(_dir, model, ClassNames);
+        string jsonPath = Path.Combine(_dir, "model.json");
+        var json = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        Assert.Equal(1, json["version"]!.GetValue<int>());                      // dense models keep version 1
+        json.Remove("box_head_ranks");
+        File.WriteAllText(jsonPath, json.ToJsonString());
+        var loaded = ModelFiles.Load(_dir);
+        using var _ = loaded.Model;
+        Assert.True(loaded.Info.HeadRanks.IsDense);
+        Assert.Null(loaded.Info.Compression);
+    }
+
+    [Fact]
+    public void Bad_box_head_ranks_are_errors_naming_the_file()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 3);
+        ModelFiles.Save(_dir, model, ClassNames);
+        string jsonPath = Path.Combine(_dir, "model.json");
+        var good = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        foreach (var (ranks, what) in new (JsonNode, string)[]
+        {
+            (new JsonObject { ["fc6"] = 600 }, "rank from 1 to 512"),
+            (new JsonObject { ["fc6"] = 0 }, "box_head_ranks.fc6"),
+            (new JsonObject { ["fc8"] = 3 }, "fc8"),
+            (JsonValue.Create(5)!, "box_head_ranks"),
+        })
+        {
+            var json = (JsonObject)good.DeepClone();
+            json["box_head_ranks"] = ranks;
+            File.WriteAllText(jsonPath, json.ToJsonString());
+            var error = Assert.Throws<InvalidDataException>(() => ModelFiles.Load(_dir));
+            Assert.Contains(jsonPath, error.Message);
+            Assert.Contains(what, error.Message);
+        }
+
+        // Ranks that the weights do not have: the missing tensors are named, with the ranks read.
+        var factored = (JsonObject)good.DeepClone();
+        factored["box_head_ranks"] = new JsonObject { ["fc7"] = 8 };
+        File.WriteAllText(jsonPath, factored.ToJsonString());
+        var mismatch = Assert.Throws<InvalidDataException>(() => ModelFiles.Load(_dir));
+        Assert.Contains("box_head.fc7.", mismatch.Message);
+        Assert.Contains("fc6 dense, fc7 8", mismatch.Message);
+    }
+
+    [Fact]
+    public void Saving_as_a_new_directory_replaces_only_an_earlier_model()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 3);
+        string dir = Path.Combine(_dir, "out");
+        ModelFiles.SaveAsNewDirectory(dir, model, ClassNames);
+        ModelFiles.SaveAsNewDirectory(dir, model, ClassNames);                 // an earlier model is replaced
+        Assert.Equal(["model.json", "model.safetensors"], Directory.GetFiles(dir).Select(f => Path.GetFileName(f) ?? "").Order().ToArray());
+        Assert.Equal(["out"], Directory.GetFileSystemEntries(_dir).Select(f => Path.GetFileName(f) ?? "").ToArray());   // no temporary left
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        var error = Assert.Throws<IOException>(() => ModelFiles.SaveAsNewDirectory(dir, model, ClassNames));
+        Assert.Contains(dir, error.Message);
+        Assert.Contains("notes.txt", error.Message);
     }
 
     [Fact]
