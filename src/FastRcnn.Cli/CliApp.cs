@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(DetectCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(CompressCommand.Build());
         return root;
     }
 
