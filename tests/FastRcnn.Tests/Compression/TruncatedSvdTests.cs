@@ -5,16 +5,47 @@ namespace FastRcnn.Tests.Compression;
 
 public class TruncatedSvdTests
 {
-    [Fact]
-    public void Reconstruction_error_equals_the_discarded_singular_values_energy()
+    [Theory]
+    [InlineData(40, 30)]   // tall: libtorch's SVD
+    [InlineData(30, 40)]   // wide: through the Gram matrix W Wᵀ
+    [InlineData(30, 30)]
+    public void Reconstruction_error_equals_the_discarded_singular_values_energy(int rows, int columns)
     {
         using var scope = NewDisposeScope();
-        var w = randn(new long[] { 40, 30 }, ScalarType.Float64, generator: manual_seed(3));
+        var w = randn(new long[] { rows, columns }, ScalarType.Float64, generator: manual_seed(3));
         using var f = TruncatedSvd.Factor(w, null, rank: 12);
         double error = (w - f.Second.matmul(f.First)).square().sum().item<double>();   // ‖W − U_t Σ_t V_tᵀ‖_F²
         var s = linalg.svdvals(w);
         Assert.Equal(s[12..].square().sum().item<double>(), error, 8);
         Assert.Equal(f.DiscardedEnergy, error, 8);
+    }
+
+    [Fact]
+    public void Wide_and_tall_weights_give_the_same_factors_up_to_sign()
+    {
+        using var scope = NewDisposeScope();
+        var w = randn(new long[] { 20, 50 }, ScalarType.Float64, generator: manual_seed(5));
+        using var wide = TruncatedSvd.Factor(w, null, rank: 6);
+        using var tall = TruncatedSvd.Factor(w.t(), null, rank: 6);                  // Wᵀ = V Σ Uᵀ
+        Assert.True(wide.SingularValues.allclose(tall.SingularValues, rtol: 1e-9, atol: 1e-9));
+        Assert.True(wide.Second.matmul(wide.First).allclose(tall.Second.matmul(tall.First).t(), rtol: 1e-9, atol: 1e-9));
+        var (_, s, _) = linalg.svd(w, fullMatrices: false);
+        Assert.True(wide.SingularValues.allclose(s, rtol: 1e-9, atol: 1e-9));
+    }
+
+    [Fact]
+    public void Factoring_for_an_energy_share_keeps_the_rank_RankForEnergy_gives()
+    {
+        using var scope = NewDisposeScope();
+        var w = randn(new long[] { 24, 60 }, ScalarType.Float64, generator: manual_seed(6));
+        foreach (double fraction in new[] { 0.3, 0.8, 0.99, 1.0 })
+        {
+            using var f = TruncatedSvd.FactorForEnergy(w, null, fraction);
+            Assert.Equal(TruncatedSvd.RankForEnergy(w, fraction), f.Rank);
+            Assert.True(f.KeptEnergyFraction >= fraction - 1e-12);
+            Assert.Equal(w.square().sum().item<double>(), f.TotalEnergy, 1e-8);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => TruncatedSvd.FactorForEnergy(w, null, 1.2));
     }
 
     [Fact]

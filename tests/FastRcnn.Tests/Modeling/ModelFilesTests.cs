@@ -158,13 +158,19 @@ public sealed class ModelFilesTests : IDisposable
         Assert.True(Same(p1, p2) && Same(b1, b2));
     }
 
+    /// <summary>Saves an untrained model into the test directory: the path of its model.json and what it holds.</summary>
+    private (string Path, JsonObject Json) SaveUntrained()
+    {
+        using (var model = new FastRcnnModel("small", numClasses: 3))
+            ModelFiles.Save(_dir, model, ClassNames);
+        string path = Path.Combine(_dir, "model.json");
+        return (path, JsonNode.Parse(File.ReadAllText(path))!.AsObject());
+    }
+
     [Fact]
     public void Descriptions_without_box_head_ranks_load_as_dense()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
-        ModelFiles.Save(_dir, model, ClassNames);
-        string jsonPath = Path.Combine(_dir, "model.json");
-        var json = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        var (jsonPath, json) = SaveUntrained();
         Assert.Equal(1, json["version"]!.GetValue<int>());                      // dense models keep version 1
         json.Remove("box_head_ranks");
         File.WriteAllText(jsonPath, json.ToJsonString());
@@ -177,10 +183,7 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Bad_box_head_ranks_are_errors_naming_the_file()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
-        ModelFiles.Save(_dir, model, ClassNames);
-        string jsonPath = Path.Combine(_dir, "model.json");
-        var good = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        var (jsonPath, good) = SaveUntrained();
         foreach (var (ranks, what) in new (JsonNode, string)[]
         {
             (new JsonObject { ["fc6"] = 600 }, "rank from 1 to 512"),
