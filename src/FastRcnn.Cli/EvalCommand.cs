@@ -11,6 +11,9 @@ using static TorchSharp.torch;
 
 namespace FastRcnn.Cli;
 
+/// <summary>The three evaluations of one detection run.</summary>
+internal sealed record EvaluationSummary(VocResult Voc07, VocResult Voc10, CocoResult Coco);
+
 /// <summary><c>fastrcnn eval</c>: VOC07/VOC10+ AP and COCO metrics of a model on a dataset split, with every result file.</summary>
 public static class EvalCommand
 {
@@ -83,7 +86,8 @@ public static class EvalCommand
         return image => source.ProposalsFor(image.Id, image.Width, image.Height);
     }
 
-    private static void Report(DetectionDataset ds, string split, IReadOnlyList<Detection> dets, string output)
+    /// <summary>Prints the per-class table and writes metrics JSON/CSV, VOC results files and PR plots into <paramref name="output"/>.</summary>
+    internal static EvaluationSummary Report(DetectionDataset ds, string split, IReadOnlyList<Detection> dets, string output)
     {
         int k = ds.NumClasses;
         var voc07 = VocEvaluator.Evaluate(ds.Images, dets, k, VocApMetric.ElevenPoint);
@@ -113,6 +117,7 @@ public static class EvalCommand
             (chart with { Title = $"{curve.Name}: AP VOC07 {F(voc07.Classes[ds.ClassIndexOf(curve.Name) - 1].Ap)}" })
                 .WritePng(Path.Combine(output, $"pr_{curve.Name}.png"), [curve]);
         AnsiConsole.MarkupLine($"wrote metrics.json, metrics.csv, voc_results/, pr_*.png to {Markup.Escape(output)}");
+        return new EvaluationSummary(voc07, voc10, coco);
     }
 
     private static List<Detection> ReadCocoResults(string path, DetectionDataset ds)

@@ -13,20 +13,7 @@ namespace FastRcnn.Tests.Cli;
 [Collection(CliCollection.Name)]
 public class CompressCommandTests
 {
-    /// <summary>Runs the command with the console captured (wide, no colours): the exit code and what it printed.</summary>
-    private static (int Exit, string Output) Run(params string[] args)
-    {
-        var previous = AnsiConsole.Console;
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 4000;
-        AnsiConsole.Console = console;
-        try { return (CliApp.Build().Parse(args).Invoke(), writer.ToString()); }
-        finally { AnsiConsole.Console = previous; }
-    }
+    private static (int Exit, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     private static string SaveModel(TempDir tmp, IReadOnlyList<string> classes)
     {

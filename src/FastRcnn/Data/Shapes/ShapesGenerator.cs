@@ -153,7 +153,28 @@ public static class ShapesGenerator
     /// <summary>Generation parameters, written next to the data (content key for caches).</summary>
     public const string InfoFileName = "shapes.json";
 
-    private static void WriteInfo(string root, ShapesOptions o)
+    /// <summary>
+    /// Whether <paramref name="root"/> holds a complete Shapes dataset generated with <paramref name="options"/>'
+    /// seed, counts and settings by this generator version (then it need not be generated again).
+    /// </summary>
+    public static bool IsGenerated(string root, ShapesOptions options)
+    {
+        string info = Path.Combine(root, InfoFileName);
+        if (!File.Exists(info) || Splits.Any(split => !File.Exists(Path.Combine(root, "ImageSets", "Main", split + ".txt")))) return false;
+        try
+        {
+            return File.ReadAllText(info) == InfoJson(options) + "\n";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void WriteInfo(string root, ShapesOptions o) =>
+        File.WriteAllText(Path.Combine(root, InfoFileName), InfoJson(o) + "\n", new UTF8Encoding(false));
+
+    private static string InfoJson(ShapesOptions o)
     {
         var info = new
         {
@@ -167,7 +188,6 @@ public static class ShapesGenerator
             jpegQuality = o.JpegQuality,
             classes = ClassNames.Skip(1).ToArray(),
         };
-        var json = JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true });
-        File.WriteAllText(Path.Combine(root, InfoFileName), json + "\n", new UTF8Encoding(false));
+        return JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -1,0 +1,187 @@
+using System.CommandLine;
+using System.Diagnostics;
+using FastRcnn.Compression;
+using FastRcnn.Data;
+using FastRcnn.Evaluation;
+using FastRcnn.Inference;
+using FastRcnn.Modeling;
+using FastRcnn.Proposals;
+using FastRcnn.Training;
+using Spectre.Console;
+
+namespace FastRcnn.Cli;
+
+/// <summary>
+/// The sizes of one demo run: the Shapes splits, the training schedule, the SVD ranks of the small
+/// backbone's fc6 (1600 → 256) and fc7 (256 → 256), and how many test images the report shows.
+/// </summary>
+public sealed record DemoSettings(int TrainImages, int TestImages, int Iterations, IReadOnlyList<int> LearningRateSteps,
+    int Fc6Rank, int Fc7Rank, int SampleImages)
+{
+    /// <summary>The full demo: about 7 minutes on a 2-core machine.</summary>
+    public static DemoSettings Full { get; } = new(300, 100, 1500, [1100], 64, 64, 6);
+
+    /// <summary>The smoke test (<c>--quick</c>): the same steps on a few images, under 2 minutes.</summary>
+    public static DemoSettings Quick { get; } = new(24, 12, 120, [90], 64, 64, 3);
+}
+
+/// <summary>
+/// <c>fastrcnn demo</c>: the whole paper in one command — generate Shapes, selective search (cached),
+/// train the small backbone, evaluate (VOC07, VOC10+, COCO), compress fc6/fc7 by truncated SVD and evaluate
+/// again, then write a self-contained HTML report.
+/// </summary>
+public static class DemoCommand
+{
+    public static Command Build()
+    {
+        var outDir = new Option<string>("--out") { Description = "Output folder: shapes/, model/, model-svd/, eval/, eval-svd/, report.html.", DefaultValueFactory = _ => "demo" };
+        var quick = new Option<bool>("--quick") { Description = "A reduced run (24 train / 12 test images, 120 iterations) for smoke tests: under 2 minutes." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the dataset and of training.", DefaultValueFactory = _ => 0 };
+        var iters = new Option<int?>("--iters") { Description = "Training iterations (default 1500; --quick 120)." };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
+        var command = new Command("demo", "Run the whole system on the built-in Shapes benchmark: data, proposals, training, evaluation, SVD compression, HTML report.")
+        {
+            outDir, quick, seed, iters, cacheDir,
+        };
+        command.SetAction((parse, cancel) =>
+        {
+            try
+            {
+                var settings = parse.GetValue(quick) ? DemoSettings.Quick : DemoSettings.Full;
+                if (parse.GetValue(iters) is { } n)
+                {
+                    if (n < 1) throw new ArgumentException("--iters must be ≥ 1");
+                    settings = settings with { Iterations = n, LearningRateSteps = [(int)Math.Round(n * 0.75)] };
+                }
+                return Task.FromResult(Run(Path.GetFullPath(parse.GetValue(outDir)!), settings, parse.GetValue(seed), parse.GetValue(cacheDir), cancel));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or DatasetFormatException)
+            {
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return Task.FromResult(1);
+            }
+        });
+        return command;
+    }
+
+    private static int Run(string root, DemoSettings settings, int seed, string? cacheDir, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var report = new DemoReport { Settings = settings, Seed = seed };
+        Directory.CreateDirectory(root);
+
+        // 1. data
+        string data = Path.Combine(root, "shapes");
+        var shapes = new ShapesOptions { TrainImages = settings.TrainImages, TestImages = settings.TestImages, Seed = seed, Overwrite = true };
+        Step(report, "Shapes dataset", () =>
+        {
+            if (ShapesGenerator.IsGenerated(data, shapes)) return $"{data} (already there)";
+            var r = ShapesGenerator.Generate(data, shapes, cancel: cancel);
+            return $"{r.Images} images, {r.Objects} objects in {r.Elapsed.TotalSeconds:F1} s";
+        });
+        var train = DatasetLoader.Load(data, "train");
+        var test = DatasetLoader.Load(data, "test");
+
+        // 2. proposals
+        PrecomputedProposals trainProposals = null!, testProposals = null!;
+        Step(report, "Selective search", () =>
+        {
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    foreach (var (ds, name) in new[] { (train, "train"), (test, "test") })
+                    {
+                        var task = ctx.AddTask($"selective search, {name} ({ds.Images.Count} images, cached)", maxValue: ds.Images.Count);
+                        var p = DatasetProposals.ComputeOrLoad(ds, cacheDir: cacheDir,
+                            progress: new Progress<ProposalProgress>(q => task.Value = Math.Max(task.Value, q.Done)), cancel: cancel);
+                        task.Value = ds.Images.Count;
+                        if (name == "train") trainProposals = p; else testProposals = p;
+                    }
+                });
+            return $"{train.Images.Count + test.Images.Count} images";
+        });
+
+        // 3. training
+        string modelDir = Path.Combine(root, "model");
+        var options = TrainingOptions.ShapesSmall with
+        {
+            Dataset = data, Split = "train", Proposals = TrainingProposals.Auto, Seed = seed,
+            Iterations = settings.Iterations, LearningRateSteps = settings.LearningRateSteps,
+            CheckpointEvery = Math.Max(100, settings.Iterations / 3),
+        };
+        TrainingResult trained = null!;
+        Step(report, "Training", () =>
+        {
+            if (Directory.Exists(modelDir)) Directory.Delete(modelDir, recursive: true);
+            using var model = options.CreateModel(train.NumClasses);
+            using var trainer = new Trainer(model, train, trainProposals, options, modelDir);
+            trained = TrainingProgressView.Run(trainer, cancel);
+            report.Losses = trainer.Log.Steps;
+            return $"{trained.Iterations} iterations in {trained.Seconds:F0} s ({trained.Iterations / Math.Max(trained.Seconds, 1e-9):F1} it/s)";
+        });
+        if (trained.Cancelled) return 130;
+
+        // 4. evaluation
+        report.Dense = Evaluate(report, "Evaluation", modelDir, Path.Combine(root, "eval"), test, testProposals, cancel);
+
+        // 5. compression
+        string svdDir = Path.Combine(root, "model-svd");
+        Step(report, "Truncated SVD", () =>
+        {
+            var svd = new SvdCompressionOptions { Fc6 = LayerTruncation.ToRank(settings.Fc6Rank), Fc7 = LayerTruncation.ToRank(settings.Fc7Rank) };
+            report.Compression = ModelCompression.CompressDirectory(modelDir, svdDir, svd);
+            return string.Join(", ", report.Compression.Layers.Select(l => $"{l.Name} rank {l.Rank} ({l.KeptEnergyFraction:P1} energy)"));
+        });
+        report.Compressed = Evaluate(report, "Evaluation after SVD", svdDir, Path.Combine(root, "eval-svd"), test, testProposals, cancel);
+
+        // 6. report
+        string html = Path.Combine(root, "report.html");
+        Step(report, "HTML report", () =>
+        {
+            using var detector = Detector.Load(modelDir);
+            report.Samples = test.Images.Take(settings.SampleImages)
+                .Select(image => DemoReport.Sample(detector, image, testProposals.ProposalsFor(image.Id, image.Width, image.Height)))
+                .ToList();
+            report.TotalSeconds = clock.Elapsed.TotalSeconds;
+            report.Write(html);
+            return html;
+        });
+
+        AnsiConsole.MarkupLine($"[bold]demo done in {clock.Elapsed.TotalMinutes:F1} min[/]: VOC07 mAP {report.Dense!.Summary.Voc07.MeanAp:F3} " +
+            $"(after SVD {report.Compressed!.Summary.Voc07.MeanAp:F3}), COCO AP {report.Dense.Summary.Coco.Ap:F3}; report: {Markup.Escape(html)}");
+        return 0;
+    }
+
+    private static DemoEvaluation Evaluate(DemoReport report, string title, string modelDir, string outDir, DetectionDataset test,
+        PrecomputedProposals proposals, CancellationToken cancel)
+    {
+        DemoEvaluation result = null!;
+        Step(report, title, () =>
+        {
+            using var detector = Detector.Load(modelDir);
+            SplitDetections run = null!;
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"detecting ({test.Images.Count} test images)", maxValue: test.Images.Count);
+                    run = DatasetDetection.Run(detector, test, image => proposals.ProposalsFor(image.Id, image.Width, image.Height),
+                        new Progress<int>(n => task.Value = n), cancel);
+                });
+            Directory.CreateDirectory(outDir);
+            ResultFiles.WriteCoco(Path.Combine(outDir, "detections_coco.json"), run.Detections);
+            var summary = EvalCommand.Report(test, "test", run.Detections, outDir);
+            result = new DemoEvaluation(modelDir, outDir, summary, run.Times, run.Images);
+            return $"VOC07 mAP {summary.Voc07.MeanAp:F3}, {run.Times.Total.TotalMilliseconds / Math.Max(1, run.Images):F0} ms per image";
+        });
+        return result;
+    }
+
+    private static void Step(DemoReport report, string name, Func<string> action)
+    {
+        AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(name)}[/]").LeftJustified());
+        var clock = Stopwatch.StartNew();
+        string outcome = action();
+        report.Steps.Add(new DemoStep(name, clock.Elapsed.TotalSeconds, outcome));
+        AnsiConsole.MarkupLine($"[green]{Markup.Escape(name)}[/]: {Markup.Escape(outcome)} [grey]({clock.Elapsed.TotalSeconds:F1} s)[/]");
+    }
+}

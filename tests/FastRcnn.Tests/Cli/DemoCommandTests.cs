@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+using FastRcnn.Cli;
+using FastRcnn.Inference;
+using Spectre.Console;
+
+namespace FastRcnn.Tests.Cli;
+
+/// <summary><c>fastrcnn demo --quick</c> end to end, in-process: every step runs and leaves its files.</summary>
+[Collection(CliCollection.Name)]
+public class DemoCommandTests
+{
+    private static (int Exit, string Output) Run(params string[] args) => CliRunner.Run(args);
+
+    [Fact]
+    public void Quick_demo_generates_trains_evaluates_compresses_and_reports()
+    {
+        using var tmp = new TempDir();
+        string root = tmp.Combine("demo");
+        var (exit, output) = Run("demo", "--quick", "--out", root, "--cache-dir", tmp.Combine("cache"));
+        Assert.True(exit == 0, output);
+
+        Assert.True(File.Exists(Path.Combine(root, "shapes", "shapes.json")));
+        Assert.True(File.Exists(Path.Combine(root, "model", "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(root, "model", "loss_log.csv")));
+        Assert.Equal(64, FastRcnn.Modeling.ModelFiles.ReadInfo(Path.Combine(root, "model-svd")).HeadRanks.Fc6);
+        foreach (var eval in new[] { "eval", "eval-svd" })
+        {
+            var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(root, eval, "metrics.json")))!;
+            Assert.InRange((double)metrics["map_voc07"]!, 0, 1);
+            Assert.True(File.Exists(Path.Combine(root, eval, "pr_all.png")));
+        }
+        using (var detector = Detector.Load(Path.Combine(root, "model-svd"))) Assert.Equal(8, detector.ClassNames.Count);
+
+        string html = File.ReadAllText(Path.Combine(root, "report.html"));
+        foreach (var section in new[] { "Average precision per class", "Precision–recall", "Training loss", "Sample test detections", "Detection time per image", "Truncated SVD" })
+            Assert.Contains(section, html);
+        Assert.True(html.Split("data:image/png;base64,").Length - 1 >= 3 + 2, "inline images: loss curve, PR curves, samples");
+        Assert.Contains("demo done", output);
+
+        // A second run finds the dataset and the cached proposals.
+        (exit, output) = Run("demo", "--quick", "--out", root, "--cache-dir", tmp.Combine("cache"), "--iters", "5");
+        Assert.True(exit == 0, output);
+        Assert.Contains("already there", output);
+    }
+}
