@@ -22,7 +22,7 @@ public class DemoCommandTests
         Assert.True(File.Exists(Path.Combine(root, "shapes", "shapes.json")));
         Assert.True(File.Exists(Path.Combine(root, "model", "model.safetensors")));
         Assert.True(File.Exists(Path.Combine(root, "model", "loss_log.csv")));
-        Assert.Equal(64, FastRcnn.Modeling.ModelFiles.ReadInfo(Path.Combine(root, "model-svd")).HeadRanks.Fc6);
+        Assert.Equal(128, FastRcnn.Modeling.ModelFiles.ReadInfo(Path.Combine(root, "model-svd")).HeadRanks.Fc6);
         foreach (var eval in new[] { "eval", "eval-svd" })
         {
             var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(root, eval, "metrics.json")))!;
