@@ -221,7 +221,7 @@ public sealed class FastRcnnModel : nn.Module
             var rois = cat([zeros(boxes.shape[0], 1, float32), boxes], 1);
             var (classLogits, boxDeltas) = ScoreRois(Features(image), rois);
             var probabilities = nn.functional.softmax(classLogits, 1);
-            var decoded = BoxOps.Clip(Options.BoxCoder.Decode(boxDeltas, boxes), image.shape[2], image.shape[3]);
+            var decoded = Options.BoxCoder.DecodeClipped(boxDeltas, boxes, image.shape[2], image.shape[3]);
             return (probabilities.MoveToOuterDisposeScope(), decoded.MoveToOuterDisposeScope());
         }
         finally
