@@ -8,14 +8,16 @@ namespace FastRcnn.Benchmarks;
 /// <c>all</c>: the whole report in one command — core operators (<c>ops</c>), selective search against OpenCV
 /// (<c>proposals</c>, on a few images), the training iteration (<c>train</c>), detection stage by stage and the
 /// SVD effect (<c>detect</c>) — each runner in its own process, one after the other, each writing its marked
-/// section of the report (ops, proposals, train, detect, svd) with its peer's figures from the same run.
+/// section of the report (ops, proposals, train, detect, svd) with its peer's figures from the same run. Detection
+/// alternates the two sides over <c>--detect-rounds</c> rounds (default 2), so that a change in the machine's load
+/// falls on both.
 /// Without a python the runners still write FastRcnn's figures and say that the peer was not run.
 /// </summary>
 public static class AllBenchmarks
 {
     private static readonly string[] Runners = ["ops", "proposals", "train", "detect"];
 
-    private sealed record Options(string? Python, int Threads, string? Write, int ProposalImages, string[] Only);
+    private sealed record Options(string? Python, int Threads, string? Write, int ProposalImages, int DetectRounds, string[] Only);
 
     public static int Run(string[] args)
     {
@@ -26,7 +28,12 @@ public static class AllBenchmarks
         var clock = Stopwatch.StartNew();
         foreach (var runner in Runners.Where(r => o.Only.Length == 0 || o.Only.Contains(r)))
         {
-            string[] runnerArgs = runner == "proposals" ? [.. ProposalArgs(o), .. common] : [.. common];
+            string[] runnerArgs = runner switch
+            {
+                "proposals" => [.. ProposalArgs(o), .. common],
+                "detect" => ["--rounds", o.DetectRounds.ToString(CultureInfo.InvariantCulture), .. common],
+                _ => common,
+            };
             Console.Error.WriteLine($"[all] {runner} {string.Join(' ', runnerArgs)} ({clock.Elapsed:hh\\:mm\\:ss} so far)");
             if (RunSelf([runner, .. runnerArgs]) != 0) failed.Add(runner);
         }
@@ -66,7 +73,7 @@ public static class AllBenchmarks
     private static Options Parse(string[] args)
     {
         string? python = BenchReport.DefaultPython, write = null;
-        int threads = Environment.ProcessorCount, images = 5;
+        int threads = Environment.ProcessorCount, images = 5, rounds = 2;
         var only = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -78,15 +85,16 @@ public static class AllBenchmarks
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--write": write = Next(); break;
                 case "--proposal-images": images = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--detect-rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--only":
                     only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                     break;
                 default:
                     throw new ArgumentException($"unknown option {args[i]} (all [--python PATH | --no-peer] [--threads N] [--write FILE.md] " +
-                                                $"[--proposal-images N] [--only {string.Join(',', Runners)}])");
+                                                $"[--proposal-images N] [--detect-rounds N] [--only {string.Join(',', Runners)}])");
             }
         }
         if (only.FirstOrDefault(r => !Runners.Contains(r)) is { } unknown) throw new ArgumentException($"unknown runner {unknown}; known: {string.Join(", ", Runners)}");
-        return new(python, threads, write, images, [.. only]);
+        return new(python, threads, write, images, rounds, [.. only]);
     }
 }

@@ -61,6 +61,7 @@ import torchvision
 from torchvision.ops import batched_nms, roi_pool
 
 from pytorch_train_step import NETWORKS, NUM_CLASSES, FastRcnn
+from torchvision_ops import decode
 
 SCALES = {"vgg16": (600, 1000), "small": (400, 666)}   # (shorter side, cap on the longer side)
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -104,24 +105,6 @@ def scale_factor(h, w, short_side, max_size):
     if round(s * max(h, w)) > max_size:
         s = max_size / max(h, w)
     return s
-
-
-def decode(deltas, boxes, weights=WEIGHTS, clip=math.log(1000.0 / 16)):
-    """torchvision BoxCoder.decode_single, class-specific: deltas (R, 4k) against boxes (R, 4)."""
-    widths = boxes[:, 2] - boxes[:, 0]
-    heights = boxes[:, 3] - boxes[:, 1]
-    ctr_x = boxes[:, 0] + 0.5 * widths
-    ctr_y = boxes[:, 1] + 0.5 * heights
-    wx, wy, ww, wh = weights
-    dx, dy = deltas[:, 0::4] / wx, deltas[:, 1::4] / wy
-    dw = torch.clamp(deltas[:, 2::4] / ww, max=clip)
-    dh = torch.clamp(deltas[:, 3::4] / wh, max=clip)
-    pred_ctr_x = dx * widths[:, None] + ctr_x[:, None]
-    pred_ctr_y = dy * heights[:, None] + ctr_y[:, None]
-    half_w = 0.5 * (torch.exp(dw) * widths[:, None])
-    half_h = 0.5 * (torch.exp(dh) * heights[:, None])
-    return torch.stack((pred_ctr_x - half_w, pred_ctr_y - half_h,
-                        pred_ctr_x + half_w, pred_ctr_y + half_h), dim=2).flatten(1)
 
 
 def clip_boxes(boxes, h, w):
@@ -173,7 +156,7 @@ def detect(model, rgb, props, short_side, max_size):
     x7 = F.relu(model.fc7(x6))
     lap("fc7")
     probs = F.softmax(model.cls_score(x7), dim=1)
-    boxes = clip_boxes(decode(model.bbox_pred(x7), props), h, w)
+    boxes = clip_boxes(decode(model.bbox_pred(x7), props, WEIGHTS), h, w)
     lap("outputs")
     dets = postprocess(probs, boxes)
     lap("nms")
