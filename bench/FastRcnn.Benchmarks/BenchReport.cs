@@ -1,12 +1,34 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
 namespace FastRcnn.Benchmarks;
 
-/// <summary>What the side-by-side runners share: the machine line and the marked sections of docs/*.md.</summary>
+/// <summary>
+/// What the side-by-side runners share: the machine line, medians, the marked sections of docs/*.md,
+/// the repository root (for the peer scripts) and the child processes that measure one side each.
+/// </summary>
 internal static class BenchReport
 {
     /// <summary>The CPU model from /proc/cpuinfo ("?" elsewhere).</summary>
     public static string CpuModel() => File.Exists("/proc/cpuinfo")
         ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
         : "?";
+
+    /// <summary>"CPU, N logical CPUs, T threads[, load average L]; .NET x, TorchSharp y".</summary>
+    public static string MachineLine(int threads) =>
+        $"{CpuModel()}, {Environment.ProcessorCount} logical CPUs, {threads} threads{LoadAverage()}; .NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
+
+    /// <summary>", load average L" (the 1-minute figure of /proc/loadavg when the line is written: other work on the machine), or "".</summary>
+    private static string LoadAverage() => File.Exists("/proc/loadavg")
+        ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end"
+        : "";
+
+    /// <summary>"; peer: torch x, torchvision y" from a peer's JSON <c>machine</c> object ("" without a peer).</summary>
+    public static string TorchPeer(JsonElement? peer) =>
+        peer is { } p && p.TryGetProperty("machine", out var m)
+            ? $"; peer: torch {m.GetProperty("torch").GetString()}, torchvision {m.GetProperty("torchvision").GetString()}"
+            : "";
 
     /// <summary>The median of the samples (NaN when there are none).</summary>
     public static double Median(IReadOnlyCollection<double> samples)
@@ -34,4 +56,68 @@ internal static class BenchReport
         File.Move(temp, path, overwrite: true);
         Console.WriteLine($"wrote {path}");
     }
+
+    /// <summary>The folder holding FastRcnn.sln (above the program's folder), else the current directory.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "FastRcnn.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>bench/peers/<paramref name="script"/> in the repository.</summary>
+    public static string PeerScript(string script) => Path.Combine(RepoRoot(), "bench", "peers", script);
+
+    /// <summary>/usr/bin/python3 when it exists: the default reference peer.</summary>
+    public static string? DefaultPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : null;
+
+    /// <summary>How to start this program again: the apphost, or <c>dotnet &lt;dll&gt;</c>.</summary>
+    public static (string Program, string[] Prefix) SelfCommand()
+    {
+        string process = Environment.ProcessPath!;
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? (process, [typeof(BenchReport).Assembly.Location])
+            : (process, []);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="program"/> (progress on this console's stderr) and parses the last line of its
+    /// stdout as JSON; null (with the reason on stderr) when it cannot start or fails.
+    /// </summary>
+    public static JsonElement? RunJsonChild(string program, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = false };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(start)!;
+            string stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                Console.Error.WriteLine($"{program} failed (exit {process.ExitCode})");
+                return null;
+            }
+            return JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.Clone();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.Error.WriteLine($"cannot start {program}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>VmHWM of /proc/self/status (the kernel's resident high-water mark), as ru_maxrss of the peers.</summary>
+    public static double PeakRssMib()
+    {
+        if (File.Exists("/proc/self/status"))
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            if (line is not null) return double.Parse(line.Split(':', StringSplitOptions.TrimEntries)[1].Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+        }
+        return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+    }
+
+    /// <summary>The line a section carries when the reference peer did not run.</summary>
+    public const string PeerNotRun = "The reference peer was not run (no python given or found, or it failed): FastRcnn's figures only.";
 }

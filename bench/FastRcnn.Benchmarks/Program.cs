@@ -5,6 +5,10 @@ if (args.Length > 0 && args[0] == "ops")
     return SideBySide.Run(args[1..]);
 if (args.Length > 0 && args[0] == "train")
     return TrainStepBenchmark.Run(args[1..]);
+if (args.Length > 0 && args[0] == "all")
+    return AllBenchmarks.Run(args[1..]);
+if (args.Length > 0 && args[0] == "detect")
+    return DetectBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals")
     return ProposalsComparison.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals-sweep")

@@ -21,7 +21,7 @@ public static class ProposalsComparison
 {
     private sealed record Options(
         List<string> Images, List<string> GroundTruth, string? Dataset, string? Split, int Threads, int Repeats, SelectiveSearchMode Mode,
-        int? MaxBoxes, int? MinBoxSize, string? Python, string PeerScript, bool Profile, string? Write, string Section);
+        int? MaxBoxes, int? MinBoxSize, string? Python, string PeerScript, bool Profile, string? Write, string Section, int? Limit);
 
     private sealed record ImageResult(ImageRecord Record, double Ms, ProposalSet Proposals);
 
@@ -30,6 +30,7 @@ public static class ProposalsComparison
         var o = Parse(args);
         Parallelism.Threads = o.Threads;
         var ds = o.Dataset is not null ? DatasetLoader.Load(o.Dataset, o.Split) : ProposalsData.DatasetFromImages(o.Images, o.GroundTruth);
+        if (o.Limit is { } limit && ds.Images.Count > limit) ds = ds with { Images = ds.Images.Take(limit).ToList() };
         o = o with { Images = ds.Images.Select(r => r.ImagePath).ToList() };
         var options = new SelectiveSearchOptions { Mode = o.Mode, MaxBoxes = o.MaxBoxes };
         if (o.MinBoxSize is { } mbs) options = options with { MinBoxSize = mbs };
@@ -122,7 +123,7 @@ public static class ProposalsComparison
         Console.WriteLine(machine);
         foreach (var l in summary) Console.WriteLine(l);
         foreach (var l in lines) Console.WriteLine(l);
-        if (o.Write is { } markdown) WriteMarkdown(markdown, summary, lines, machine, o, ds);
+        if (o.Write is { } markdown) WriteMarkdown(markdown, summary, lines, machine, o, ds, peer is not null);
         return 0;
     }
 
@@ -212,15 +213,9 @@ public static class ProposalsComparison
         }
     }
 
-    private static string MachineLine(Options o, string? peer)
-    {
-        string cpu = BenchReport.CpuModel();
-        string line = $"{cpu}, {Environment.ProcessorCount} logical CPUs, {o.Threads} threads; .NET {Environment.Version}";
-        if (peer is not null) line += $"; peer: {peer}";
-        return line;
-    }
+    private static string MachineLine(Options o, string? peer) => BenchReport.MachineLine(o.Threads) + (peer is null ? "" : $"; peer: {peer}");
 
-    private static void WriteMarkdown(string path, List<string> summary, List<string> table, string machine, Options o, DetectionDataset ds)
+    private static void WriteMarkdown(string path, List<string> summary, List<string> table, string machine, Options o, DetectionDataset ds, bool peerRan)
     {
         string what = o.Dataset is not null ? $"`{ds.Source}`, split `{ds.Split}` (non-difficult objects)" : $"{ds.Images.Count} images";
         var lines = new List<string>
@@ -238,6 +233,9 @@ public static class ProposalsComparison
             lines.Add("");
             lines.AddRange(table);
         }
+        if (!peerRan) lines.AddRange(["", BenchReport.PeerNotRun]);
+        lines.AddRange(["", "Context (SPEC §1, §9): selective search takes about 2 s per image on a CPU in the paper's setting; " +
+            "OpenCV's implementation about 1–3 s per 500-px image in fast mode, serial."]);
         BenchReport.WriteSection(path, o.Section, lines);
     }
 
@@ -250,9 +248,9 @@ public static class ProposalsComparison
         string? dataset = null, split = null;
         string section = "proposals";
         var mode = SelectiveSearchMode.Fast;
-        int? maxBoxes = null, minBox = null;
-        string? python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : null, write = null;
-        string script = Path.Combine(RepoRoot(), "bench", "peers", "opencv_selective_search.py");
+        int? maxBoxes = null, minBox = null, limit = null;
+        string? python = BenchReport.DefaultPython, write = null;
+        string script = BenchReport.PeerScript("opencv_selective_search.py");
         bool profile = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -266,6 +264,7 @@ public static class ProposalsComparison
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--mode": mode = Enum.Parse<SelectiveSearchMode>(Next(), ignoreCase: true); break;
+                case "--limit": limit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--max-boxes": maxBoxes = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--min-box-size": minBox = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--python": python = Next(); break;
@@ -281,14 +280,7 @@ public static class ProposalsComparison
         }
         if (images.Count == 0 && dataset is null)
             throw new ArgumentException("usage: proposals (IMAGE... [@LIST] [--gt GT.json]... | --dataset DIR [--split S]) [--threads N] [--repeats R] " +
-                                        "[--mode fast|quality|single] [--no-peer] [--profile] [--write docs/benchmarks.md [--section NAME]]");
-        return new Options(images, gt, dataset, split, threads, repeats, mode, maxBoxes, minBox, python, script, profile, write, section);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FastRcnn.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
+                                        "[--limit N] [--mode fast|quality|single] [--no-peer] [--profile] [--write docs/benchmarks.md [--section NAME]]");
+        return new Options(images, gt, dataset, split, threads, repeats, mode, maxBoxes, minBox, python, script, profile, write, section, limit);
     }
 }

@@ -91,15 +91,16 @@ def make_inputs():
     }
 
 
-def decode(rel_codes, boxes, clip=math.log(1000.0 / 16)):
-    """torchvision BoxCoder.decode_single with weights (1,1,1,1)."""
+def decode(rel_codes, boxes, weights=(1.0, 1.0, 1.0, 1.0), clip=math.log(1000.0 / 16)):
+    """torchvision BoxCoder.decode_single, class-specific: rel_codes (R, 4k) against boxes (R, 4)."""
     widths = boxes[:, 2] - boxes[:, 0]
     heights = boxes[:, 3] - boxes[:, 1]
     ctr_x = boxes[:, 0] + 0.5 * widths
     ctr_y = boxes[:, 1] + 0.5 * heights
-    dx, dy = rel_codes[:, 0::4], rel_codes[:, 1::4]
-    dw = torch.clamp(rel_codes[:, 2::4], max=clip)
-    dh = torch.clamp(rel_codes[:, 3::4], max=clip)
+    wx, wy, ww, wh = weights
+    dx, dy = rel_codes[:, 0::4] / wx, rel_codes[:, 1::4] / wy
+    dw = torch.clamp(rel_codes[:, 2::4] / ww, max=clip)
+    dh = torch.clamp(rel_codes[:, 3::4] / wh, max=clip)
     pred_ctr_x = dx * widths[:, None] + ctr_x[:, None]
     pred_ctr_y = dy * heights[:, None] + ctr_y[:, None]
     half_w = 0.5 * (torch.exp(dw) * widths[:, None])

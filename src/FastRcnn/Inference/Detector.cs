@@ -121,7 +121,7 @@ public sealed class Detector : IDisposable
         var (logits, deltas) = Model.Predictor.forward(fc7);
         if (inverse is not null) { logits = logits.index_select(0, inverse); deltas = deltas.index_select(0, inverse); }
         var probabilities = nn.functional.softmax(logits, 1);
-        var decoded = BoxClip(Model.Options.BoxCoder.Decode(deltas, boxes), height, width);
+        var decoded = Model.Options.BoxCoder.DecodeClipped(deltas, boxes, height, width);
         var outputs = Lap();
 
         using var detections = DetectionPostprocessor.Run(probabilities, decoded, Options.Postprocess);

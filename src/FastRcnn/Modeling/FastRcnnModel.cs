@@ -188,7 +188,8 @@ public sealed class FastRcnnModel : nn.Module
         }
 
         var boxes = cat(samples.Select(s => s.Rois.ProposalBoxes).ToArray(), 0);
-        var rois = cat([cat(samples.Select(s => full(s.Rois.Count, 1, (float)s.Image)).ToArray(), 0), boxes], 1);
+        var batchIndex = tensor(samples.SelectMany(s => Enumerable.Repeat((float)s.Image, s.Rois.Count)).ToArray()).unsqueeze(1);
+        var rois = cat([batchIndex, boxes], 1);
         var gtClasses = cat(samples.Select(s => s.Rois.GtClasses).ToArray(), 0);
         var matchedGt = cat(samples.Select(s => s.Rois.MatchedGtBoxes).ToArray(), 0);
         var (regressionTargets, regressionWeights) = RegressionTargets.Encode(Options.BoxCoder, boxes, matchedGt, gtClasses, NumClasses);
@@ -222,7 +223,7 @@ public sealed class FastRcnnModel : nn.Module
             var rois = cat([zeros(boxes.shape[0], 1, float32), boxes], 1);
             var (classLogits, boxDeltas) = ScoreRois(Features(image), rois);
             var probabilities = nn.functional.softmax(classLogits, 1);
-            var decoded = BoxOps.Clip(Options.BoxCoder.Decode(boxDeltas, boxes), image.shape[2], image.shape[3]);
+            var decoded = Options.BoxCoder.DecodeClipped(boxDeltas, boxes, image.shape[2], image.shape[3]);
             return (probabilities.MoveToOuterDisposeScope(), decoded.MoveToOuterDisposeScope());
         }
         finally

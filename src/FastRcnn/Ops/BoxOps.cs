@@ -69,7 +69,8 @@ public static class BoxOps
         CheckBoxes(boxes, nameof(boxes));
         using var scope = NewDisposeScope();
         var c = boxes.unbind(1);
-        var keep = (c[2] - c[0]).ge(minSize).logical_and_((c[3] - c[1]).ge(minSize));
+        using var min = minSize.ToScalar();
+        var keep = (c[2] - c[0]).ge(min).logical_and_((c[3] - c[1]).ge(min));
         return keep.nonzero().reshape(-1).MoveToOuterDisposeScope();
     }
 

@@ -76,11 +76,25 @@ public static class Nms
             var sorted = boxes.to_type(ScalarType.Float32).index_select(0, perm).t().contiguous(); // (4,R)
             sorted.data<float>().CopyTo(soa);
         }
+        var suppressed = SuppressInOrder(soa, n, segmentKeys, iouThreshold);
+        var keep = new List<long>();
+        for (int p = 0; p < n; p++)
+            if (suppressed[p] == 0) keep.Add(permArr[p]);
+        return tensor(keep.ToArray(), ScalarType.Int64);
+    }
+
+    /// <summary>
+    /// Greedy suppression of <paramref name="n"/> boxes already in visit order, laid out as
+    /// <paramref name="soa"/> = all x1, then all y1, all x2, all y2: segments of equal
+    /// <paramref name="segmentKeys"/> (or one segment when empty) are independent. Returns a flag per
+    /// position, 0 where the box is kept.
+    /// </summary>
+    internal static int[] SuppressInOrder(float[] soa, int n, ReadOnlySpan<long> segmentKeys, double iouThreshold)
+    {
         var area = new float[n];
         for (int p = 0; p < n; p++)
             area[p] = (soa[2 * n + p] - soa[p]) * (soa[3 * n + p] - soa[n + p]);   // as torchvision: (x2-x1)*(y2-y1)
         var suppressed = new int[n];
-        var keep = new List<long>();
         float thr = FloatThresholdBelow(iouThreshold);
         int start = 0;
         while (start < n)
@@ -93,9 +107,7 @@ public static class Nms
             Suppress(soa, area, n, start, end, thr, suppressed);
             start = end;
         }
-        for (int p = 0; p < n; p++)
-            if (suppressed[p] == 0) keep.Add(permArr[p]);
-        return tensor(keep.ToArray(), ScalarType.Int64);
+        return suppressed;
     }
 
     /// <summary>

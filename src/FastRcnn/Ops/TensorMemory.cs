@@ -33,6 +33,9 @@ internal static unsafe class TensorMemory
         return tensor;
     }
 
+    /// <summary>The elements of a contiguous CPU tensor of type <typeparamref name="T"/> as a span (no copy; valid while the tensor is alive).</summary>
+    public static Span<T> Span<T>(Tensor tensor) where T : unmanaged => new(Pointer<T>(tensor), checked((int)tensor.numel()));
+
     /// <summary>Pointer to the first element. The tensor must be contiguous, on the CPU and of type
     /// <typeparamref name="T"/>; the pointer is valid while the tensor is alive (native memory does not move).</summary>
     public static T* Pointer<T>(Tensor tensor) where T : unmanaged

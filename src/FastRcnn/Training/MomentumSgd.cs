@@ -61,16 +61,24 @@ public sealed class MomentumSgd : IDisposable
         {
             using var g = p.grad;
             if (g is null) continue;
-            if (!isBias && WeightDecay != 0) g.add_(p, alpha: WeightDecay);        // d = g + λp, in place
+            // Scalars are created and disposed explicitly: an implicit one can be finalized by the GC while
+            // libtorch still reads it (its handle is a plain pointer), which corrupts the call at random.
+            using var step = (-(isBias ? 2 : 1) * LearningRate).ToScalar();
+            if (!isBias && WeightDecay != 0)
+            {
+                using var decay = WeightDecay.ToScalar();
+                g.add_(p, alpha: decay);                                          // d = g + λp, in place
+            }
             if (Momentum != 0)
             {
-                if (_momentum.TryGetValue(name, out var v)) v.mul_(Momentum).add_(g);
+                using var momentum = Momentum.ToScalar();
+                if (_momentum.TryGetValue(name, out var v)) v.mul_(momentum).add_(g);
                 else _momentum[name] = v = g.detach().clone().DetachFromDisposeScope();
-                p.add_(v, alpha: -(isBias ? 2 : 1) * LearningRate);
+                p.add_(v, alpha: step);
             }
             else
             {
-                p.add_(g, alpha: -(isBias ? 2 : 1) * LearningRate);
+                p.add_(g, alpha: step);
             }
             p.grad = null;
         }

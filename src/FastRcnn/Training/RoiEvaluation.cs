@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Globalization;
 using FastRcnn.Data;
 using FastRcnn.Modeling;
@@ -64,14 +65,16 @@ public static class RoiEvaluation
             var boxes = targets.ProposalBoxes;
             if (boxes.shape[0] == 0 || gtBoxes.shape[0] == 0) continue;
             var (maxIoU, matched) = BoxOps.PairwiseIoU(boxes, gtBoxes).max(1);
-            var isFg = maxIoU.ge(options.ForegroundIoU);
-            var isBg = maxIoU.ge(options.BackgroundIoULow).logical_and_(maxIoU.lt(options.BackgroundIoUHigh)).logical_and_(isFg.logical_not());
+            using Scalar fgIoU = options.ForegroundIoU.ToScalar(), bgLow = options.BackgroundIoULow.ToScalar(), bgHigh = options.BackgroundIoUHigh.ToScalar();
+            var isFg = maxIoU.ge(fgIoU);
+            var isBg = maxIoU.ge(bgLow).logical_and_(maxIoU.lt(bgHigh)).logical_and_(isFg.logical_not());
             var labelled = isFg.logical_or(isBg).nonzero().reshape(-1);
             if (labelled.shape[0] == 0) continue;
             var labels = where(isFg, gtClasses.index_select(0, matched), zeros_like(matched)).index_select(0, labelled);
             var (probabilities, _) = model.Predict(input.unsqueeze(0), boxes.index_select(0, labelled));
             var hit = probabilities.argmax(1).eq(labels);
-            var isFgLabel = labels.gt(0);
+            using var zero = 0.ToScalar();
+            var isFgLabel = labels.gt(zero);
             rois += labelled.shape[0];
             fg += isFgLabel.sum().item<long>();
             correct += hit.sum().item<long>();

@@ -1,4 +1,5 @@
 using FastRcnn.Inference;
+using static FastRcnn.Tests.Ops.OpsTestData;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Inference;
@@ -51,5 +52,35 @@ public class DetectionPostprocessorTests
         var boxes = tensor(new float[] { 0, 0, 0, 0, 5, 5, 5, 9 }).reshape(1, 8);   // zero width
         using var d = DetectionPostprocessor.Run(tensor(new[] { 0.1f, 0.9f }).reshape(1, 2), boxes);
         Assert.Equal(0, d.Count);
+    }
+
+    [Theory]
+    [InlineData(1, 0.05, 0.3, 100, 0f)]
+    [InlineData(2, 0.05, 0.5, 20, 0f)]
+    [InlineData(3, 0.0, 0.3, 1000, 0f)]
+    [InlineData(4, -1.0, 0.3, 1000, -0.5f)]   // scores of either sign
+    public void Matches_per_class_naive_NMS_on_many_tied_candidates(int seed, double threshold, double iou, int max, float shift)
+    {
+        using var scope = NewDisposeScope();
+        var rng = new Random(seed);
+        const int r = 400, k1 = 6;
+        // Scores from a few levels (many ties), boxes clustered (much overlap), some degenerate.
+        var probabilities = Scores(rng, r * k1, levels: 12).Select(v => v + shift).ToArray();
+        var boxes = ClusteredBoxes(rng, r * k1, centres: 15, spread: 20);
+        for (int i = 0; i < boxes.Length; i += 4 * 37) boxes[i + 2] = boxes[i];
+        var options = new PostprocessOptions(threshold, iou, max);
+        using var d = DetectionPostprocessor.Run(tensor(probabilities).reshape(r, k1), tensor(boxes).reshape(r, 4 * k1), options);
+
+        // The reference: candidates (i, k ≥ 1) numbered row-major, filtered, per-class naive NMS, best first, cut.
+        var candidates = Enumerable.Range(0, r * k1).Where(c => c % k1 != 0 && probabilities[c] > (float)threshold
+            && boxes[4 * c + 2] - boxes[4 * c] >= options.MinBoxSize && boxes[4 * c + 3] - boxes[4 * c + 1] >= options.MinBoxSize).ToArray();
+        var candidateBoxes = candidates.SelectMany(c => boxes.Skip(4 * c).Take(4)).ToArray();
+        var keep = NaiveBatched(candidateBoxes, candidates.Select(c => probabilities[c]).ToArray(),
+            candidates.Select(c => (long)(c % k1)).ToArray(), iou).Take(max).Select(q => candidates[q]).ToArray();
+
+        Assert.True(keep.Length > 10);
+        Assert.Equal(keep.Select(c => (long)(c % k1)), Longs(d.Classes));
+        Assert.Equal(keep.Select(c => probabilities[c]), Floats(d.Scores));
+        Assert.Equal(keep.SelectMany(c => boxes.Skip(4 * c).Take(4)), Floats(d.Boxes));
     }
 }

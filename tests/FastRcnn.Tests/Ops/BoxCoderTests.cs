@@ -100,6 +100,30 @@ public class BoxCoderTests
     }
 
     [Fact]
+    public void DecodeClipped_equals_Clip_of_Decode()
+    {
+        using var scope = NewDisposeScope();
+        var rng = new Random(5);
+        var proposals = Boxes(UniformBoxes(rng, 300));
+        var deltas = randn(300, 21 * 4, generator: manual_seed(7)) * 3;          // wide spread: clamped dw/dh, boxes past the border
+        deltas[0, 2] = tensor(1e6f);
+        deltas[1, 7] = tensor(float.NaN);
+        var expected = BoxOps.Clip(BoxCoder.FixedStd.Decode(deltas, proposals), 600, 1000);
+        var fused = BoxCoder.FixedStd.DecodeClipped(deltas, proposals, 600, 1000);
+        Assert.Equal(expected.shape, fused.shape);
+        Assert.True(fused.allclose(expected, rtol: 1e-6, atol: 1e-4, equal_nan: true));
+        var values = Floats(fused);
+        Assert.True(float.IsNaN(values[84 + 7]) && float.IsNaN(values[84 + 5]) && values[84 + 4] is >= 0 and <= 1000);   // RoI 1, class 1: dh NaN
+        Assert.Equal(1000f, values[2]);                                                                                 // RoI 0, class 0: dw clamped, past the border
+        // float64 takes the tensor path
+        var doubles = BoxCoder.Unit.DecodeClipped(deltas.to_type(ScalarType.Float64), proposals.to_type(ScalarType.Float64), 600, 1000);
+        Assert.Equal(ScalarType.Float64, doubles.dtype);
+        Assert.True(doubles.allclose(BoxOps.Clip(BoxCoder.Unit.Decode(deltas.to_type(ScalarType.Float64), proposals.to_type(ScalarType.Float64)), 600, 1000), equal_nan: true));
+        Assert.Throws<ArgumentException>(() => BoxCoder.Unit.DecodeClipped(zeros(2, 6), zeros(2, 4), 10, 10));
+        Assert.Equal(new long[] { 0, 8 }, BoxCoder.Unit.DecodeClipped(zeros(0, 8), zeros(0, 4), 10, 10).shape);
+    }
+
+    [Fact]
     public void Empty_and_malformed_inputs()
     {
         using var scope = NewDisposeScope();

@@ -53,7 +53,8 @@ public static class Batching
         }
         long hMax = RoundUp(sizes.Max(s => s.Height), sizeDivisor);
         long wMax = RoundUp(sizes.Max(s => s.Width), sizeDivisor);
-        var batch = full(new long[] { images.Count, first.shape[0], hMax, wMax }, padValue, first.dtype, first.device);
+        using var pad = padValue.ToScalar();
+        var batch = full(new long[] { images.Count, first.shape[0], hMax, wMax }, pad, first.dtype, first.device);
         using (NewDisposeScope())
         {
             for (int i = 0; i < images.Count; i++)

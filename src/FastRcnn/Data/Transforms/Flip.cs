@@ -45,8 +45,9 @@ public static class Flip
         long r = boxes.shape[0], cols = boxes.shape[1];
         var groups = boxes.reshape(r, cols / 4, 4);                     // (R,k,4)
         var c = groups.unbind(2);
-        var x1 = c[2].neg().add_(imageWidth);                           // W − x2
-        var x2 = c[0].neg().add_(imageWidth);                           // W − x1
+        using var width = imageWidth.ToScalar();
+        var x1 = c[2].neg().add_(width);                                // W − x2
+        var x2 = c[0].neg().add_(width);                                // W − x1
         var flipped = stack(new[] { x1, c[1], x2, c[3] }, 2).reshape(r, cols);
         return flipped.MoveToOuterDisposeScope();
     }

@@ -112,7 +112,8 @@ public static class ImageScaling
         if (boxes.dim() != 2 || boxes.shape[1] % 4 != 0)
             throw new ArgumentException($"boxes must have shape (R,4k), got ({string.Join(",", boxes.shape)}).", nameof(boxes));
         using var scope = NewDisposeScope();
-        return boxes.to_type(ScalarType.Float64).mul(factor).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+        using var f = factor.ToScalar();
+        return boxes.to_type(ScalarType.Float64).mul(f).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <summary>(H, W) of an image tensor (C,H,W) or (N,C,H,W).</summary>

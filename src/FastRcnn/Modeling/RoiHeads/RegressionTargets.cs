@@ -1,3 +1,4 @@
+using TorchSharp;
 using FastRcnn.Ops;
 using static TorchSharp.torch;
 
@@ -31,7 +32,8 @@ public static class RegressionTargets
         using var noGrad = no_grad();
         var targets = zeros(r, 4 * (numClasses + 1), float32);
         var weights = zeros(r, 4 * (numClasses + 1), float32);
-        var fg = gtClasses.gt(0).nonzero().reshape(-1);                       // (F)
+        using var zero = 0.ToScalar();
+        var fg = gtClasses.gt(zero).nonzero().reshape(-1);                    // (F)
         if (fg.shape[0] > 0)
         {
             var deltas = coder.Encode(proposalBoxes.index_select(0, fg).to_type(float32),

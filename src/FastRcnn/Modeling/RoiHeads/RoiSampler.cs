@@ -86,8 +86,9 @@ public sealed class RoiSampler : IDisposable
         if (Options.AddGroundTruth) boxes = cat([boxes, gtBoxes], 0);
         var (maxIoU, matched) = BoxOps.PairwiseIoU(boxes, gtBoxes).max(1);          // (P+G) each
 
-        var isFg = maxIoU.ge(Options.ForegroundIoU);
-        var isBg = maxIoU.lt(Options.BackgroundIoUHigh).logical_and_(maxIoU.ge(Options.BackgroundIoULow)).logical_and_(isFg.logical_not());
+        using Scalar fgIoU = Options.ForegroundIoU.ToScalar(), bgHigh = Options.BackgroundIoUHigh.ToScalar(), bgLow = Options.BackgroundIoULow.ToScalar();
+        var isFg = maxIoU.ge(fgIoU);
+        var isBg = maxIoU.lt(bgHigh).logical_and_(maxIoU.ge(bgLow)).logical_and_(isFg.logical_not());
         var fg = Draw(isFg.nonzero().reshape(-1), Options.ForegroundPerImage);
         var bg = Draw(isBg.nonzero().reshape(-1), Options.RoisPerImage - (int)fg.shape[0]);
         int fgCount = (int)fg.shape[0], bgCount = (int)bg.shape[0];
