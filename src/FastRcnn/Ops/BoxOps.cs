@@ -34,10 +34,11 @@ public static class BoxOps
         var areaB = Area(b).unsqueeze(0);                                   // (1,B)
         var lt = maximum(a.narrow(1, 0, 2).unsqueeze(1), b.narrow(1, 0, 2).unsqueeze(0)); // (A,B,2)
         var rb = minimum(a.narrow(1, 2, 2).unsqueeze(1), b.narrow(1, 2, 2).unsqueeze(0)); // (A,B,2)
-        var wh = (rb - lt).clamp_(min: 0);
+        using var zero = 0.0.ToScalar();                                     // explicit: see MomentumSgd.Step
+        var wh = (rb - lt).clamp_(min: zero);
         var inter = wh.select(2, 0) * wh.select(2, 1);                      // (A,B)
         var union = areaA + areaB - inter;
-        var iou = where(union.eq(0), zeros_like(inter), inter / union);
+        var iou = where(union.eq(zero), zeros_like(inter), inter / union);
         return iou.MoveToOuterDisposeScope();
     }
 
@@ -55,8 +56,9 @@ public static class BoxOps
         using var scope = NewDisposeScope();
         long r = boxes.shape[0], cols = boxes.shape[1];
         var pairs = boxes.reshape(r, cols / 2, 2);                          // (R,2k,[x,y])
-        var x = pairs.select(2, 0).clamp(0, width);
-        var y = pairs.select(2, 1).clamp(0, height);
+        using Scalar zero = 0.ToScalar(), w = width.ToScalar(), h = height.ToScalar();
+        var x = pairs.select(2, 0).clamp(zero, w);
+        var y = pairs.select(2, 1).clamp(zero, h);
         return stack(new[] { x, y }, 2).reshape(r, cols).MoveToOuterDisposeScope();
     }
 

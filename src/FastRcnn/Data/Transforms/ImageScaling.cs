@@ -96,7 +96,10 @@ public static class ImageScaling
         var y = nn.functional.interpolate(x, size: new long[] { height, width },
             mode: InterpolationMode.Bilinear, align_corners: false);
         if (isByte)
-            y = y.round_().clamp_(0, 255).to_type(ScalarType.Byte);
+        {
+            using Scalar lo = 0.ToScalar(), hi = 255.ToScalar();
+            y = y.round_().clamp_(lo, hi).to_type(ScalarType.Byte);
+        }
         if (!batched)
             y = y.squeeze(0);
         return y.MoveToOuterDisposeScope();
