@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using FastRcnn.Compression;
 using FastRcnn.Data;
-using FastRcnn.Evaluation;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
-using FastRcnn.Proposals;
 using FastRcnn.Training;
 using Spectre.Console;
 
@@ -67,7 +65,7 @@ public static class DemoCommand
     private static int Run(string root, DemoSettings settings, int seed, string? cacheDir, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var report = new DemoReport { Settings = settings, Seed = seed };
+        var report = new DemoReport { Settings = settings, Seed = seed, ClassNames = ShapesGenerator.ClassNames };
         Directory.CreateDirectory(root);
 
         // 1. data
@@ -86,18 +84,8 @@ public static class DemoCommand
         PrecomputedProposals trainProposals = null!, testProposals = null!;
         Step(report, "Selective search", () =>
         {
-            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    foreach (var (ds, name) in new[] { (train, "train"), (test, "test") })
-                    {
-                        var task = ctx.AddTask($"selective search, {name} ({ds.Images.Count} images, cached)", maxValue: ds.Images.Count);
-                        var p = DatasetProposals.ComputeOrLoad(ds, cacheDir: cacheDir,
-                            progress: new Progress<ProposalProgress>(q => task.Value = Math.Max(task.Value, q.Done)), cancel: cancel);
-                        task.Value = ds.Images.Count;
-                        if (name == "train") trainProposals = p; else testProposals = p;
-                    }
-                });
+            trainProposals = TrainCommand.OpenProposals(TrainingProposals.Auto, train, cacheDir, "train", cancel);
+            testProposals = TrainCommand.OpenProposals(TrainingProposals.Auto, test, cacheDir, "test", cancel);
             return $"{train.Images.Count + test.Images.Count} images";
         });
 
@@ -140,7 +128,11 @@ public static class DemoCommand
         {
             using var detector = Detector.Load(modelDir);
             report.Samples = test.Images.Take(settings.SampleImages)
-                .Select(image => DemoReport.Sample(detector, image, testProposals.ProposalsFor(image.Id, image.Width, image.Height)))
+                .Select(image =>
+                {
+                    using var scope = TorchSharp.torch.NewDisposeScope();
+                    return DemoReport.Sample(detector, image, testProposals.ProposalsFor(image.Id, image.Width, image.Height));
+                })
                 .ToList();
             report.TotalSeconds = clock.Elapsed.TotalSeconds;
             report.Write(html);
@@ -159,16 +151,7 @@ public static class DemoCommand
         Step(report, title, () =>
         {
             using var detector = Detector.Load(modelDir);
-            SplitDetections run = null!;
-            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask($"detecting ({test.Images.Count} test images)", maxValue: test.Images.Count);
-                    run = DatasetDetection.Run(detector, test, image => proposals.ProposalsFor(image.Id, image.Width, image.Height),
-                        new Progress<int>(n => task.Value = n), cancel);
-                });
-            Directory.CreateDirectory(outDir);
-            ResultFiles.WriteCoco(Path.Combine(outDir, "detections_coco.json"), run.Detections);
+            var run = EvalCommand.Detect(detector, test, image => proposals.ProposalsFor(image.Id, image.Width, image.Height), outDir, cancel);
             var summary = EvalCommand.Report(test, "test", run.Detections, outDir);
             result = new DemoEvaluation(modelDir, outDir, summary, run.Times, run.Images);
             return $"VOC07 mAP {summary.Voc07.MeanAp:F3}, {run.Times.Total.TotalMilliseconds / Math.Max(1, run.Images):F0} ms per image";

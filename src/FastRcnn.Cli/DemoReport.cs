@@ -31,6 +31,9 @@ internal sealed class DemoReport
 {
     public required DemoSettings Settings { get; init; }
     public required int Seed { get; init; }
+
+    /// <summary>The evaluated dataset's class names, background at index 0.</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
     public List<DemoStep> Steps { get; } = [];
     public IReadOnlyList<TrainingStep> Losses { get; set; } = [];
     public DemoEvaluation? Dense { get; set; }
@@ -123,15 +126,9 @@ internal sealed class DemoReport
             var c = s.Voc07.Classes[k];
             var cells = new List<string> { c.Positives.ToString(Inv), F(c.Ap), F(s.Voc10.Classes[k].Ap), F(s.Coco.PerClassAp[k]) };
             if (Compressed is not null) cells.Add(F(Compressed.Summary.Voc07.Classes[k].Ap));
-            html.Append(Row(ClassName(dense, k), [.. cells]));
+            html.Append(Row(ClassNames[k + 1], [.. cells]));
         }
         html.Append("</table>\n");
-    }
-
-    private static string ClassName(DemoEvaluation e, int k)
-    {
-        var names = ShapesGenerator.ClassNames;
-        return k + 1 < names.Count ? names[k + 1] : $"class {k + 1}";
     }
 
     private void LossCurve(StringBuilder html)
@@ -145,17 +142,8 @@ internal sealed class DemoReport
             new ChartSeries("box regression", its, Smooth(Losses.Select(s => s.BoxLoss))),
         };
         double top = Math.Ceiling(series.Max(c => c.Y.Max()) * 2) / 2;
-        var chart = new LineChart("training loss (moving average of 20 iterations)", "iteration", "loss", 0, its[^1], 0, Math.Max(top, 0.5), Width: 720, Height: 400);
-        string temp = Path.Combine(Path.GetTempPath(), $"fastrcnn-loss-{Guid.NewGuid():N}.png");
-        try
-        {
-            chart.WritePng(temp, series);
-            html.Append("<h2>Training loss</h2>\n").Append(Img(File.ReadAllBytes(temp))).Append('\n');
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        var chart = new LineChart($"training loss (moving average of {Trainer.SmoothingWindow} iterations)", "iteration", "loss", 0, its[^1], 0, Math.Max(top, 0.5), Width: 720, Height: 400);
+        html.Append("<h2>Training loss</h2>\n").Append(Img(chart.EncodePng(series))).Append('\n');
     }
 
     private void Timing(StringBuilder html, DemoEvaluation dense)
@@ -194,7 +182,7 @@ internal sealed class DemoReport
         if (Compressed is not null) yield return ("after truncated SVD", Compressed);
     }
 
-    private static double[] Smooth(IEnumerable<double> values, int window = 20)
+    private static double[] Smooth(IEnumerable<double> values, int window = Trainer.SmoothingWindow)
     {
         var v = values.ToArray();
         var result = new double[v.Length];

@@ -53,15 +53,8 @@ public static class EvalCommand
                     var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
                     using var detector = Detector.Load(modelDir!, new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000)));
                     var source = ProposalSource(parse.GetValue(proposals)!, ds, parse.GetValue(cacheDir));
-                    SplitDetections run = null!;
-                    AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                        .Start(ctx =>
-                        {
-                            var task = ctx.AddTask($"detecting ({ds.Images.Count} images)", maxValue: ds.Images.Count);
-                            run = DatasetDetection.Run(detector, ds, source, new Progress<int>(n => task.Value = n));
-                        });
+                    var run = Detect(detector, ds, source, output, CancellationToken.None);
                     dets = run.Detections;
-                    ResultFiles.WriteCoco(Path.Combine(output, "detections_coco.json"), dets);
                     AnsiConsole.MarkupLine($"detection: {run.Times.Total.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms per image " +
                         $"(proposals {run.Times.Proposals.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms)");
                 }
@@ -75,6 +68,24 @@ public static class EvalCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="detector"/> over <paramref name="ds"/> with a progress bar and writes the detections
+    /// as COCO results JSON (<c>detections_coco.json</c>) into <paramref name="output"/>.
+    /// </summary>
+    internal static SplitDetections Detect(Detector detector, DetectionDataset ds, Func<ImageRecord, Tensor?> proposals, string output, CancellationToken cancel)
+    {
+        SplitDetections run = null!;
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"detecting ({ds.Images.Count} images)", maxValue: ds.Images.Count);
+                run = DatasetDetection.Run(detector, ds, proposals, new Progress<int>(n => task.Value = n), cancel);
+            });
+        Directory.CreateDirectory(output);
+        ResultFiles.WriteCoco(Path.Combine(output, "detections_coco.json"), run.Detections);
+        return run;
     }
 
     /// <summary>Proposals of each image: a proposal file, or selective search through the content-keyed cache.</summary>

@@ -213,7 +213,7 @@ public static class TrainCommand
     }
 
     /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>
-    private static Modeling.PrecomputedProposals OpenProposals(string spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
+    internal static Modeling.PrecomputedProposals OpenProposals(string spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
     {
         if (!spec.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase)) return DatasetProposals.Load(spec, dataset);
         Modeling.PrecomputedProposals? result = null;

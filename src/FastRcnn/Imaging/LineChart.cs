@@ -19,6 +19,14 @@ public sealed record LineChart(string Title, string XLabel, string YLabel, doubl
     /// <summary>Renders <paramref name="series"/> (class colours from <see cref="Palette"/>, in order) to a PNG, atomically.</summary>
     public void WritePng(string path, IReadOnlyList<ChartSeries> series)
     {
+        string temp = path + ".tmp";
+        File.WriteAllBytes(temp, EncodePng(series));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Renders <paramref name="series"/> (class colours from <see cref="Palette"/>, in order): the PNG file's bytes.</summary>
+    public byte[] EncodePng(IReadOnlyList<ChartSeries> series)
+    {
         using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
@@ -74,9 +82,7 @@ public sealed record LineChart(string Title, string XLabel, string YLabel, doubl
         }
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        string temp = path + ".tmp";
-        File.WriteAllBytes(temp, data.ToArray());
-        File.Move(temp, path, overwrite: true);
+        return data.ToArray();
     }
 
     private double Tx(double x) => LogX ? Math.Log10(Math.Max(x, 1e-12)) : x;

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using FastRcnn.Data;
 using FastRcnn.Inference;
+using FastRcnn.Ops;
 using FastRcnn.Training;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Training;
 
@@ -46,24 +48,22 @@ public sealed class TrainingEndToEndTests(ITestOutputHelper output)
         int objects = 0, found = 0;
         foreach (var image in dataset.Images)
         {
-            var detections = detector.Detect(image.ImagePath, proposals.ProposalsFor(image.Id, image.Width, image.Height)).Objects;
-            foreach (var gt in image.Objects.Where(o => !o.Difficult))
-            {
-                objects++;
-                if (detections.Any(d => d.Score >= 0.5 && d.ClassIndex == gt.ClassIndex && Iou(d.Box, gt.Box) >= 0.5)) found++;
-            }
+            using var scope = NewDisposeScope();
+            var detections = detector.Detect(image.ImagePath, proposals.ProposalsFor(image.Id, image.Width, image.Height)).Objects
+                .Where(d => d.Score >= 0.5).ToArray();
+            var gts = image.Objects.Where(o => !o.Difficult).ToArray();
+            objects += gts.Length;
+            if (detections.Length == 0 || gts.Length == 0) continue;
+            var iou = BoxOps.PairwiseIoU(Boxes(detections.Select(d => d.Box)), Boxes(gts.Select(g => g.Box)));   // (D, G)
+            var sameClass = tensor(detections.SelectMany(d => gts.Select(g => d.ClassIndex == g.ClassIndex)).ToArray()).reshape(iou.shape);
+            found += (int)iou.ge(0.5).logical_and_(sameClass).any(0).sum().item<long>();
         }
         output.WriteLine($"detector: {found} of {objects} training objects found (class right, score ≥ 0.5, IoU ≥ 0.5)");
         Assert.True(found >= 0.7 * objects, $"{found} of {objects} objects found");
     }
 
-    private static double Iou(BoundingBox a, BoundingBox b)
-    {
-        double w = Math.Min(a.X2, b.X2) - Math.Max(a.X1, b.X1), h = Math.Min(a.Y2, b.Y2) - Math.Max(a.Y1, b.Y1);
-        if (w <= 0 || h <= 0) return 0;
-        double inter = w * h;
-        return inter / ((a.X2 - a.X1) * (a.Y2 - a.Y1) + (b.X2 - b.X1) * (b.Y2 - b.Y1) - inter);
-    }
+    private static Tensor Boxes(IEnumerable<BoundingBox> boxes) =>
+        tensor(boxes.SelectMany(b => new[] { b.X1, b.Y1, b.X2, b.Y2 }).ToArray()).reshape(-1, 4);
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
