@@ -28,7 +28,8 @@ internal static class ScalarKeptAlive
     }
 
     // Climbs from the creation to the value that is stored: through reference conversions, the arms of
-    // ?: / ?? / switch expressions, and array initializers (the array then holds the Scalar).
+    // ?: / ?? / switch expressions, and array initializers or collection expressions (the collection
+    // then holds the Scalar).
     private static (IOperation Value, bool InArray) Destination(IOperation creation)
     {
         var current = creation;
@@ -45,6 +46,7 @@ internal static class ScalarKeptAlive
                     break;
                 case IArrayInitializerOperation:
                 case IArrayCreationOperation creationOfArray when creationOfArray.Initializer == current:
+                case ICollectionExpressionOperation:
                     inArray = true;
                     break;
                 default:
