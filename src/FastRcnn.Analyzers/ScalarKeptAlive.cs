@@ -57,12 +57,10 @@ internal static class ScalarKeptAlive
         return (current, inArray);
     }
 
+    // using var s = …;  or  using (var s = …) { … }
     private static bool IsUsingDeclarator(IVariableDeclaratorOperation declarator) =>
-        declarator.Parent is IVariableDeclarationOperation { Parent: var group }
-        && (group is IUsingDeclarationOperation
-            || group is IVariableDeclarationGroupOperation { Parent: IUsingDeclarationOperation }
-            || (group is IUsingOperation @using && @using.Resources == declarator.Parent)
-            || (group is IVariableDeclarationGroupOperation declarationGroup && declarationGroup.Parent is IUsingOperation outer && outer.Resources == declarationGroup));
+        declarator.Parent is IVariableDeclarationOperation { Parent: IVariableDeclarationGroupOperation group }
+        && (group.Parent is IUsingDeclarationOperation || (group.Parent is IUsingOperation @using && @using.Resources == group));
 
     private static bool IsStaticMember(IOperation target) => target switch
     {

@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace FastRcnn.Analyzers;
 
@@ -153,14 +154,17 @@ public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
     private static void ReportCreation(OperationAnalysisContext context, IOperation creation, string what)
     {
         if (ScalarKeptAlive.Holds(creation)) return;
-        context.ReportDiagnostic(Diagnostic.Create(ScalarCreated, Location(creation), what));
+        context.ReportDiagnostic(Diagnostic.Create(ScalarCreated, creation.Syntax.GetLocation(), what));
     }
 
-    // An operator's diagnostic goes on the operator token, so that nested expressions stay readable.
+    // An API diagnostic goes on the operator token or on the called name and its arguments, not on a
+    // whole chain of calls, so that nested expressions stay readable.
     private static Location Location(IOperation operation) => operation.Syntax switch
     {
         BinaryExpressionSyntax binary => binary.OperatorToken.GetLocation(),
         AssignmentExpressionSyntax assignment => assignment.OperatorToken.GetLocation(),
+        InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax member } invocation =>
+            Microsoft.CodeAnalysis.Location.Create(invocation.SyntaxTree, TextSpan.FromBounds(member.Name.SpanStart, invocation.Span.End)),
         _ => operation.Syntax.GetLocation(),
     };
 

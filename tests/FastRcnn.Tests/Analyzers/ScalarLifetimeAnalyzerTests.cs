@@ -32,7 +32,8 @@ public class ScalarLifetimeAnalyzerTests
         return [.. paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
     });
 
-    private static async Task<string[]> Diagnostics(string members, bool withTorchSharp = true)
+    /// <summary>The snippet's full source and the analyzer's diagnostics on it (the snippet must compile).</summary>
+    private static async Task<(string Source, ImmutableArray<Diagnostic> Diagnostics)> Analyze(string members, bool withTorchSharp = true)
     {
         var source = Prologue + members + "\n}\n";
         var references = withTorchSharp
@@ -45,10 +46,15 @@ public class ScalarLifetimeAnalyzerTests
             var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             Assert.True(errors.Count == 0, "the snippet does not compile: " + string.Join("; ", errors));
         }
-        var analyzed = await compilation.WithAnalyzers([new ScalarLifetimeAnalyzer()]).GetAnalyzerDiagnosticsAsync();
-        // "FR0001@line" (lines of the snippet, 1-based), in source order.
-        return [.. analyzed.OrderBy(d => d.Location.SourceSpan.Start)
-            .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line - Prologue.Count(c => c == '\n') + 1}")];
+        return (source, await compilation.WithAnalyzers([new ScalarLifetimeAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+    }
+
+    /// <summary>"FR0001@line" (lines of the snippet, 1-based), in source order.</summary>
+    private static async Task<string[]> Diagnostics(string members, bool withTorchSharp = true)
+    {
+        int prologueLines = Prologue.Count(c => c == '\n');
+        return [.. (await Analyze(members, withTorchSharp)).Diagnostics.OrderBy(d => d.Location.SourceSpan.Start)
+            .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line - prologueLines + 1}")];
     }
 
     [Fact]
@@ -100,6 +106,7 @@ public class ScalarLifetimeAnalyzerTests
     [InlineData("private static Scalar? s_cache; static Snippet() { s_cache = 4.ToScalar(); }")]
     [InlineData("private static Scalar? s_cache; Scalar Get() => s_cache ??= 5.ToScalar();")]
     [InlineData("Tensor F(Tensor a, Tensor b) => a - b * b / b;")]                              // no Scalar at all
+    [InlineData("static Tensor Scale(Tensor t, Scalar? by = null) => by is null ? t : t.mul(by); Tensor F(Tensor t) => Scale(t);")]
     public async Task FR0001_is_silent_when_a_using_or_a_static_keeps_the_scalar(string members)
     {
         Assert.Empty(await Diagnostics(members));
@@ -149,15 +156,23 @@ public class ScalarLifetimeAnalyzerTests
         Assert.Empty(await Diagnostics(members));
     }
 
-    [Fact]
-    public async Task The_diagnostic_of_an_operator_is_on_the_operator()
+    [Theory]
+    [InlineData("Tensor F(Tensor a, Tensor b, Tensor c) => a - b + c;", "+")]
+    [InlineData("Tensor F(Tensor a, Tensor b) => a.abs().add(b).neg();", "add(b)")]
+    [InlineData("Tensor F(Tensor a) => a.mul(2.5.ToScalar());", "2.5.ToScalar()")]
+    [InlineData("Tensor F(Tensor a) => a.clamp_min(0);", "0")]
+    public async Task Diagnostics_point_at_the_operator_call_or_conversion(string members, string marked)
     {
-        var source = Prologue + "Tensor F(Tensor a, Tensor b, Tensor c) => a - b + c;\n}\n";
-        var compilation = CSharpCompilation.Create("Snippet", [CSharpSyntaxTree.ParseText(source)], References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-        var diagnostic = Assert.Single(await compilation.WithAnalyzers([new ScalarLifetimeAnalyzer()]).GetAnalyzerDiagnosticsAsync());
-        Assert.Equal("+", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
-        Assert.Contains("tensor + tensor", diagnostic.GetMessage(), StringComparison.Ordinal);
+        var (source, diagnostics) = await Analyze(members);
+        var span = Assert.Single(diagnostics).Location.SourceSpan;
+        Assert.Equal(marked, source.Substring(span.Start, span.Length));
+    }
+
+    [Fact]
+    public async Task The_message_says_how_to_add_two_tensors()
+    {
+        var diagnostic = Assert.Single((await Analyze("Tensor F(Tensor a, Tensor b) => a + b;")).Diagnostics);
+        Assert.Contains("a.add(b, alpha)", diagnostic.GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]
