@@ -3,6 +3,7 @@ using System.Text.Json;
 using FastRcnn.Compression;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using FastRcnn.Runtime;
 using static TorchSharp.torch;
 
@@ -141,7 +142,7 @@ public static class DetectBenchmark
         for (int j = 0; j < options.Warmup + options.Images; j++)
         {
             lastImage?.Dispose();
-            lastImage = rand([3, network.Height, network.Width], generator: manual_seed(100 + j)).mul_(255);
+            lastImage = rand([3, network.Height, network.Width], generator: manual_seed(100 + j)).Mul_(255);
             double cpu = CpuMilliseconds();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = detector.Detect(lastImage, proposals);
@@ -233,11 +234,11 @@ public static class DetectBenchmark
     {
         using var scope = NewDisposeScope();
         var g = manual_seed(seed);
-        var x1 = rand(count, generator: g) * (width - 32);
-        var y1 = rand(count, generator: g) * (height - 32);
-        var w = rand(count, generator: g) * (width / 2f - 16) + 16;
-        var h = rand(count, generator: g) * (2f * height / 3 - 16) + 16;
-        return stack([x1, y1, (x1 + w).clamp_max(width - 1), (y1 + h).clamp_max(height - 1)], 1).MoveToOuterDisposeScope();
+        var x1 = rand(count, generator: g).Mul(width - 32);
+        var y1 = rand(count, generator: g).Mul(height - 32);
+        var w = rand(count, generator: g).Mul(width / 2f - 16).Add(16);
+        var h = rand(count, generator: g).Mul(2f * height / 3 - 16).Add(16);
+        return stack([x1, y1, x1.Add(w).ClampMax(width - 1), y1.Add(h).ClampMax(height - 1)], 1).MoveToOuterDisposeScope();
     }
 
     private static string Ms(double v) => double.IsNaN(v) ? "–" : v.ToString("F1", CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using FastRcnn.Runtime;
 using FastRcnn.Training;
 using static TorchSharp.torch;
@@ -92,7 +93,7 @@ public static class TrainStepBenchmark
         var images = randn([2, 3, network.Height, network.Width], generator: manual_seed(0));
         var targets = Enumerable.Range(0, 2).Select(i => new ImageTargets(
             Boxes(2000, 1 + i, network.Height, network.Width), Boxes(5, 10 + i, network.Height, network.Width),
-            randint(0, NumClasses, [5], generator: manual_seed(20 + i)) + 1)).ToList();
+            randint(0, NumClasses, [5], generator: manual_seed(20 + i)).Add(1))).ToList();
         var samples = new List<double>();
         var losses = new List<double>();
         double cpuStart = 0;
@@ -129,11 +130,11 @@ public static class TrainStepBenchmark
     private static Tensor Boxes(int count, int seed, int height, int width)
     {
         var g = manual_seed(seed);
-        var x1 = rand(count, generator: g) * width;
-        var y1 = rand(count, generator: g) * height;
-        var w = rand(count, generator: g) * (width / 2f - 16) + 16;
-        var h = rand(count, generator: g) * (2f * height / 3 - 16) + 16;
-        return stack([x1, y1, (x1 + w).clamp_max(width - 1), (y1 + h).clamp_max(height - 1)], 1);
+        var x1 = rand(count, generator: g).Mul(width);
+        var y1 = rand(count, generator: g).Mul(height);
+        var w = rand(count, generator: g).Mul(width / 2f - 16).Add(16);
+        var h = rand(count, generator: g).Mul(2f * height / 3 - 16).Add(16);
+        return stack([x1, y1, x1.Add(w).ClampMax(width - 1), y1.Add(h).ClampMax(height - 1)], 1);
     }
 
     private static Measurement? RunChild(string program, IEnumerable<string> args)

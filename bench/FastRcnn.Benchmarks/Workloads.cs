@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Benchmarks;
@@ -16,12 +17,12 @@ public static class Workloads
     public static Tensor RandomBoxes(int count, int seed, float wLo = 16, float wHi = 500, float hLo = 16, float hHi = 400)
     {
         var g = manual_seed(seed);
-        var x1 = rand(count, generator: g) * ImageWidth;
-        var y1 = rand(count, generator: g) * ImageHeight;
-        var w = rand(count, generator: g) * (wHi - wLo) + wLo;
-        var h = rand(count, generator: g) * (hHi - hLo) + hLo;
-        var x2 = (x1 + w).clamp_max(ImageWidth - 1);
-        var y2 = (y1 + h).clamp_max(ImageHeight - 1);
+        var x1 = rand(count, generator: g).Mul(ImageWidth);
+        var y1 = rand(count, generator: g).Mul(ImageHeight);
+        var w = rand(count, generator: g).Mul(wHi - wLo).Add(wLo);
+        var h = rand(count, generator: g).Mul(hHi - hLo).Add(hLo);
+        var x2 = x1.Add(w).ClampMax(ImageWidth - 1);
+        var y2 = y1.Add(h).ClampMax(ImageHeight - 1);
         return stack([x1, y1, x2, y2], 1);
     }
 
@@ -46,5 +47,5 @@ public static class Workloads
 
     /// <summary>The 2000 RoI boxes as proposals and deltas (2000, 21·4) ~ N(0, 0.5).</summary>
     public static (Tensor Proposals, Tensor Deltas) Decode(int count = 2000, int classes = 21) =>
-        (RandomBoxes(count, 1), randn(new long[] { count, classes * 4 }, generator: manual_seed(6)) * 0.5f);
+        (RandomBoxes(count, 1), randn(new long[] { count, classes * 4 }, generator: manual_seed(6)).Mul(0.5f));
 }

@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Compression;
@@ -27,7 +28,7 @@ public sealed record FactoredWeight(Tensor First, Tensor Second, Tensor? Bias, T
     private double EnergyFrom(int index)
     {
         using var scope = NewDisposeScope();
-        return SingularValues[index..].square().sum().item<double>();
+        return SingularValues[index..].Square().sum().item<double>();
     }
 
     public void Dispose()
@@ -106,14 +107,14 @@ public static class TruncatedSvd
         using var scope = NewDisposeScope();
         var w = weight.detach().to_type(ScalarType.Float64);
         if (w.shape[0] > w.shape[1]) w = w.t();
-        return RankKeeping(linalg.eigvalsh(w.matmul(w.t())).flip(0).clamp_min(0).sqrt(), fraction);
+        return RankKeeping(linalg.eigvalsh(w.matmul(w.t())).flip(0).clamp_min(SafeScalars.Zero).sqrt(), fraction);
     }
 
     /// <summary>σ_i² (largest first) and the left singular vectors U (u, u) of a wide W (u ≤ v), from the eigenvectors of W Wᵀ.</summary>
     private static (Tensor Squares, Tensor U) LeftSingular(Tensor w)
     {
         var (values, vectors) = linalg.eigh(w.matmul(w.t()));                   // ascending
-        return (values.flip(0).clamp_min(0), vectors.flip(1));
+        return (values.flip(0).clamp_min(SafeScalars.Zero), vectors.flip(1));
     }
 
     private static void CheckFraction(double fraction)
@@ -125,11 +126,11 @@ public static class TruncatedSvd
     internal static int RankKeeping(Tensor singularValues, double fraction)
     {
         using var scope = NewDisposeScope();
-        var energy = singularValues.to_type(ScalarType.Float64).square();
+        var energy = singularValues.to_type(ScalarType.Float64).Square();
         double total = energy.sum().item<double>();
         if (!(total > 0)) return 1;
-        var cumulative = energy.cumsum(0) / total;
-        long below = cumulative.lt(fraction - 1e-12).sum().item<long>();
+        var cumulative = energy.cumsum(0).Div(total);
+        long below = cumulative.Lt(fraction - 1e-12).sum().item<long>();
         return (int)Math.Min(below + 1, energy.shape[0]);
     }
 }

@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -94,7 +95,7 @@ public sealed class RgbImage
         using var scope = NewDisposeScope();
         var t = chw.to(CPU);
         if (t.dtype != ScalarType.Byte)
-            t = t.to_type(ScalarType.Float32).round().clamp(0, 255).to_type(ScalarType.Byte);
+            t = t.to_type(ScalarType.Float32).round().Clamp(0, 255).to_type(ScalarType.Byte);
         var hwc = t.permute(1, 2, 0).contiguous();
         int h = checked((int)chw.shape[1]), w = checked((int)chw.shape[2]);
         return new RgbImage(w, h, hwc.data<byte>().ToArray());

@@ -72,20 +72,21 @@ public sealed record BoxCoder(double WeightX = 1, double WeightY = 1, double Wei
         using var scope = NewDisposeScope();
         long r = deltas.shape[0], k = deltas.shape[1] / 4;
         var d = deltas.to_type(proposals.dtype).reshape(r, k, 4);
-        var dx = d.select(2, 0) / WeightX;                                     // (R,k)
-        var dy = d.select(2, 1) / WeightY;
-        var dw = (d.select(2, 2) / WeightW).clamp_(max: ClampLog);
-        var dh = (d.select(2, 3) / WeightH).clamp_(max: ClampLog);
+        using var clampLog = ClampLog.ToScalar();
+        var dx = d.select(2, 0).Div(WeightX);                                  // (R,k)
+        var dy = d.select(2, 1).Div(WeightY);
+        var dw = d.select(2, 2).Div(WeightW).clamp_(max: clampLog);
+        var dh = d.select(2, 3).Div(WeightH).clamp_(max: clampLog);
 
         var (px, py, pw, ph) = Centres(proposals);                             // (R) each
         pw = pw.unsqueeze(1);
         ph = ph.unsqueeze(1);
-        var cx = dx * pw + px.unsqueeze(1);
-        var cy = dy * ph + py.unsqueeze(1);
+        var cx = (dx * pw).Add(px.unsqueeze(1));
+        var cy = (dy * ph).Add(py.unsqueeze(1));
         using var half = 0.5.ToScalar();
         var halfW = dw.exp_().mul_(pw).mul_(half);
         var halfH = dh.exp_().mul_(ph).mul_(half);
-        var boxes = stack(new[] { cx - halfW, cy - halfH, cx + halfW, cy + halfH }, 2);  // (R,k,4)
+        var boxes = stack(new[] { cx - halfW, cy - halfH, cx.Add(halfW), cy.Add(halfH) }, 2);  // (R,k,4)
         return boxes.reshape(r, 4 * k).MoveToOuterDisposeScope();
     }
 
@@ -138,6 +139,6 @@ public sealed record BoxCoder(double WeightX = 1, double WeightY = 1, double Wei
         var c = boxes.unbind(1);
         var w = c[2] - c[0];
         var h = c[3] - c[1];
-        return (c[0] + 0.5 * w, c[1] + 0.5 * h, w, h);
+        return (c[0].Add(w.Mul(0.5)), c[1].Add(h.Mul(0.5)), w, h);
     }
 }

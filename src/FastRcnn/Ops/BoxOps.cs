@@ -37,7 +37,7 @@ public static class BoxOps
         using var zero = 0.0.ToScalar();                                     // explicit: see MomentumSgd.Step
         var wh = (rb - lt).clamp_(min: zero);
         var inter = wh.select(2, 0) * wh.select(2, 1);                      // (A,B)
-        var union = areaA + areaB - inter;
+        var union = areaA.Add(areaB) - inter;
         var iou = where(union.eq(zero), zeros_like(inter), inter / union);
         return iou.MoveToOuterDisposeScope();
     }

@@ -56,7 +56,7 @@ public static class Nms
         var keep = Run(boxes, perm, classes.data<long>().ToArray(), iouThreshold);
         // The final ordering: the global score order restricted to the kept boxes.
         var kept = zeros(boxes.shape[0], ScalarType.Bool);
-        kept.index_fill_(0, keep, true);
+        kept.index_fill_(0, keep, SafeScalars.True);
         var result = order.masked_select(kept.index_select(0, order));
         return result.MoveToOuterDisposeScope();
     }

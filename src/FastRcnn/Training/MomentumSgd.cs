@@ -1,4 +1,5 @@
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,7 +73,7 @@ public sealed class MomentumSgd : IDisposable
             if (Momentum != 0)
             {
                 using var momentum = Momentum.ToScalar();
-                if (_momentum.TryGetValue(name, out var v)) v.mul_(momentum).add_(g);
+                if (_momentum.TryGetValue(name, out var v)) v.mul_(momentum).Add_(g);
                 else _momentum[name] = v = g.detach().clone().DetachFromDisposeScope();
                 p.add_(v, alpha: step);
             }

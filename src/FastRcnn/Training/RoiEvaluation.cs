@@ -79,7 +79,7 @@ public static class RoiEvaluation
             fg += isFgLabel.sum().item<long>();
             correct += hit.sum().item<long>();
             fgCorrect += hit.logical_and(isFgLabel).sum().item<long>();
-            nll -= probabilities.gather(1, labels.unsqueeze(1)).clamp_min(1e-12).log().sum().item<float>();
+            nll -= probabilities.gather(1, labels.unsqueeze(1)).ClampMin(1e-12).log().sum().item<float>();
         }
         long bg = rois - fg, bgCorrect = correct - fgCorrect;
         static double Ratio(long a, long b) => b > 0 ? (double)a / b : double.NaN;

@@ -2,6 +2,7 @@ using FastRcnn.Compression;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Ops;
 using FastRcnn.Tests.Modeling;
 using static FastRcnn.Tests.Modeling.ModelingTestData;
 using static TorchSharp.torch;
@@ -36,11 +37,11 @@ public class ModelCompressionTests
         {
             var w = model.BoxHead.Weight(layer.Layer).to_type(ScalarType.Float64);
             var approx = compressed.BoxHead.Weight(layer.Layer).to_type(ScalarType.Float64);
-            double error = (w - approx).square().sum().item<double>();        // ‖W − U_t Σ_t V_tᵀ‖_F²
-            double discarded = linalg.svdvals(w)[layer.Rank..].square().sum().item<double>();
+            double error = (w - approx).Square().sum().item<double>();        // ‖W − U_t Σ_t V_tᵀ‖_F²
+            double discarded = linalg.svdvals(w)[layer.Rank..].Square().sum().item<double>();
             Assert.Equal(discarded, error, discarded * 1e-4);
             Assert.Equal(discarded, layer.DiscardedEnergy, discarded * 1e-9);
-            Assert.Equal(w.square().sum().item<double>(), layer.TotalEnergy, layer.TotalEnergy * 1e-9);
+            Assert.Equal(w.Square().sum().item<double>(), layer.TotalEnergy, layer.TotalEnergy * 1e-9);
             Assert.InRange(layer.KeptEnergyFraction, 0, 1);
             Assert.Equal(1 - discarded / layer.TotalEnergy, layer.KeptEnergyFraction, 1e-9);
             Assert.True(Same(model.BoxHead.Bias(layer.Layer), compressed.BoxHead.Bias(layer.Layer)));   // the bias moves unchanged

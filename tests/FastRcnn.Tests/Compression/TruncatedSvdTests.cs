@@ -1,4 +1,5 @@
 using FastRcnn.Compression;
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Compression;
@@ -14,9 +15,9 @@ public class TruncatedSvdTests
         using var scope = NewDisposeScope();
         var w = randn(new long[] { rows, columns }, ScalarType.Float64, generator: manual_seed(3));
         using var f = TruncatedSvd.Factor(w, null, rank: 12);
-        double error = (w - f.Second.matmul(f.First)).square().sum().item<double>();   // ‖W − U_t Σ_t V_tᵀ‖_F²
+        double error = (w - f.Second.matmul(f.First)).Square().sum().item<double>();   // ‖W − U_t Σ_t V_tᵀ‖_F²
         var s = linalg.svdvals(w);
-        Assert.Equal(s[12..].square().sum().item<double>(), error, 8);
+        Assert.Equal(s[12..].Square().sum().item<double>(), error, 8);
         Assert.Equal(f.DiscardedEnergy, error, 8);
     }
 
@@ -43,7 +44,7 @@ public class TruncatedSvdTests
             using var f = TruncatedSvd.FactorForEnergy(w, null, fraction);
             Assert.Equal(TruncatedSvd.RankForEnergy(w, fraction), f.Rank);
             Assert.True(f.KeptEnergyFraction >= fraction - 1e-12);
-            Assert.Equal(w.square().sum().item<double>(), f.TotalEnergy, 1e-8);
+            Assert.Equal(w.Square().sum().item<double>(), f.TotalEnergy, 1e-8);
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => TruncatedSvd.FactorForEnergy(w, null, 1.2));
     }

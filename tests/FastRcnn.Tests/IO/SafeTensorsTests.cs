@@ -1,5 +1,6 @@
 using System.Text;
 using FastRcnn.IO;
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.IO;
@@ -17,7 +18,7 @@ public sealed class SafeTensorsTests : IDisposable
         var tensors = new Dictionary<string, Tensor>
         {
             ["features.0.weight"] = randn(4, 3, 3, 3),
-            ["features.0.bias"] = arange(4, dtype: float64),
+            ["features.0.bias"] = SafeScalars.Arange(4, dtype: float64),
             ["steps"] = tensor(new long[] { 7, -3 }),
             ["mask"] = tensor(new[] { true, false, true }),
             ["empty"] = zeros(0, 5),

@@ -1,4 +1,5 @@
 using FastRcnn.Imaging;
+using FastRcnn.Ops;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -113,8 +114,8 @@ public class ImageIOTests
         Assert.Equal(p.B, u8[2, 2, 3].item<byte>());
         Assert.Equal((float)p.B, f32[2, 2, 3].item<float>());
         Assert.Equal(img.Data, RgbImage.FromTensor(u8).Data);
-        Assert.Equal(img.Data, RgbImage.FromTensor(f32 + 0.3f).Data);      // rounded back
-        Assert.Equal(255, RgbImage.FromTensor(full(3, 1, 1, 300f)).Data[0]); // clamped
+        Assert.Equal(img.Data, RgbImage.FromTensor(f32.Add(0.3f)).Data);      // rounded back
+        Assert.Equal(255, RgbImage.FromTensor(SafeScalars.Full([3, 1, 1], 300f)).Data[0]); // clamped
     }
 
     [Fact]

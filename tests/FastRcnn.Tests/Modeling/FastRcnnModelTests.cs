@@ -54,7 +54,7 @@ public sealed class FastRcnnModelTests
     {
         using var model = new FastRcnnModel("small", numClasses: 2);
         var (images, targets) = Batch(model, seed: 4, count: 2, height: 64, width: 64);
-        var badClass = targets[1] with { GtClasses = full(targets[1].GtClasses.shape[0], 5L, dtype: int64) };
+        var badClass = targets[1] with { GtClasses = SafeScalars.Full([targets[1].GtClasses.shape[0]], 5L, dtype: int64) };
         var error = Assert.Throws<ArgumentException>(() => model.Loss(images, [targets[0], badClass]));
         Assert.Contains("image 1", error.Message);
         Assert.Throws<ArgumentException>(() => model.Loss(images, [targets[0]]));
@@ -73,7 +73,7 @@ public sealed class FastRcnnModelTests
 
         Assert.Equal(new long[] { 3, 4 }, probabilities.shape);
         Assert.Equal(new long[] { 3, 16 }, boxes.shape);
-        Assert.True((probabilities.sum(1) - 1).abs().max().item<float>() < 1e-5f);
+        Assert.True(probabilities.sum(1).Sub(1).abs().max().item<float>() < 1e-5f);
         Assert.True(boxes.min().item<float>() >= 0);
         Assert.True(boxes.reshape(3, 8, 2).select(2, 0).max().item<float>() <= 112);
         Assert.True(boxes.reshape(3, 8, 2).select(2, 1).max().item<float>() <= 80);

@@ -1,4 +1,5 @@
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using TorchSharp.Modules;
 using static FastRcnn.Tests.Modeling.ModelingTestData;
 using static TorchSharp.torch;
@@ -36,8 +37,8 @@ public sealed class OptimizerSetupTests
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var w = parameters["box_head.fc7.weight"];
         var b = parameters["predictor.cls_score.bias"];
-        var expectedW = w.detach() - lr * (w.grad! + 0.0005 * w.detach());
-        var expectedB = b.detach() - 2 * lr * b.grad!;
+        var expectedW = w.detach() - w.grad!.Add(w.detach().Mul(0.0005)).Mul(lr);
+        var expectedB = b.detach() - b.grad!.Mul(2 * lr);
         optimizer.step();
         Assert.True((w.detach() - expectedW).abs().max().item<float>() < 1e-7f);
         Assert.True((b.detach() - expectedB).abs().max().item<float>() < 1e-7f);

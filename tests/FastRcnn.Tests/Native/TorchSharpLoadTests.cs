@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public class TorchSharpLoadTests
     public void Convolution_forward_and_backward_run_natively()
     {
         using var scope = NewDisposeScope();
-        var x = arange(1 * 2 * 5 * 5, dtype: float32).reshape(1, 2, 5, 5).div_(10).requires_grad_();
+        var x = SafeScalars.Arange(1 * 2 * 5 * 5, dtype: float32).reshape(1, 2, 5, 5).Div_(10).requires_grad_();
         var w = ones(3, 2, 3, 3, dtype: float32).requires_grad_();
         var y = nn.functional.conv2d(x, w, padding: new long[] { 1, 1 });
         Assert.Equal(new long[] { 1, 3, 5, 5 }, y.shape);

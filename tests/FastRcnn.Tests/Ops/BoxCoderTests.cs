@@ -105,7 +105,7 @@ public class BoxCoderTests
         using var scope = NewDisposeScope();
         var rng = new Random(5);
         var proposals = Boxes(UniformBoxes(rng, 300));
-        var deltas = randn(300, 21 * 4, generator: manual_seed(7)) * 3;          // wide spread: clamped dw/dh, boxes past the border
+        var deltas = randn(300, 21 * 4, generator: manual_seed(7)).Mul(3);          // wide spread: clamped dw/dh, boxes past the border
         deltas[0, 2] = tensor(1e6f);
         deltas[1, 7] = tensor(float.NaN);
         var expected = BoxOps.Clip(BoxCoder.FixedStd.Decode(deltas, proposals), 600, 1000);

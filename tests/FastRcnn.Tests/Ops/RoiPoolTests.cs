@@ -101,8 +101,8 @@ public class RoiPoolTests
         };
         AssertMatchesReference(x, 2, 8, 6, 7, rois, 7, 7, Stride16);
         var (output, argmax) = RoiPool.Forward(tensor(x).reshape(2, 8, 6, 7), tensor(rois).reshape(4, 5), 7, 7, Stride16);
-        Assert.True(output[2].eq(0).all().item<bool>() && argmax[2].eq(-1).all().item<bool>());
-        Assert.True(output[3].eq(0).all().item<bool>() && argmax[3].eq(-1).all().item<bool>());
+        Assert.True(output[2].Eq(0).all().item<bool>() && argmax[2].Eq(-1).all().item<bool>());
+        Assert.True(output[3].Eq(0).all().item<bool>() && argmax[3].Eq(-1).all().item<bool>());
     }
 
     [Fact]
@@ -194,10 +194,10 @@ public class RoiPoolTests
         var features = randn(2, 8, 6, 6, generator: manual_seed(5)).requires_grad_();
         var layer = new RoiPoolLayer(3, 3, Stride16);
         var rois = tensor(new float[] { 0, 0, 0, 95, 95, 1, 16, 16, 80, 64 }).reshape(2, 5);
-        var loss = layer.forward(features, rois).pow(2).sum();
+        var loss = layer.forward(features, rois).Square().sum();
         loss.backward();
         var (output, argmax) = RoiPool.Forward(features, rois, 3, 3, Stride16);
-        var expected = RoiPool.Backward(output.mul(2), argmax, rois, features.shape);
+        var expected = RoiPool.Backward(output.Mul(2), argmax, rois, features.shape);
         Assert.True(features.grad!.allclose(expected));
         Assert.True(features.grad!.abs().sum().item<float>() > 0);
     }

@@ -1,4 +1,5 @@
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using FastRcnn.Training;
 using static TorchSharp.torch;
 
@@ -21,8 +22,8 @@ public sealed class MomentumSgdTests
         for (int step = 0; step < 3; step++)
         {
             var lookup = a.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            foreach (var (name, p) in a.named_parameters()) if (p.requires_grad) p.grad = (grads[name] * (step + 1)).clone();
-            foreach (var (name, p) in b.named_parameters()) if (p.requires_grad) p.grad = (grads[name] * (step + 1)).clone();
+            foreach (var (name, p) in a.named_parameters()) if (p.requires_grad) p.grad = grads[name].Mul(step + 1).clone();
+            foreach (var (name, p) in b.named_parameters()) if (p.requires_grad) p.grad = grads[name].Mul(step + 1).clone();
             reference.step();
             ours.Step();
             foreach (var (name, p) in b.named_parameters())

@@ -1,4 +1,5 @@
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using FastRcnn.Tests.Data;
 using FastRcnn.Training;
 using Xunit.Abstractions;
@@ -29,7 +30,7 @@ public sealed class TrainerTests(ITestOutputHelper output)
         {
             if (s.Iteration != 7) return;
             using var noGrad = no_grad();
-            s.Model.named_parameters().First(p => p.name == "predictor.cls_score.weight").parameter.fill_(float.NaN);
+            s.Model.named_parameters().First(p => p.name == "predictor.cls_score.weight").parameter.Fill_(float.NaN);
         };
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run());
         output.WriteLine(e.Message);

@@ -56,7 +56,7 @@ public sealed class TrainingEndToEndTests(ITestOutputHelper output)
             if (detections.Length == 0 || gts.Length == 0) continue;
             var iou = BoxOps.PairwiseIoU(Boxes(detections.Select(d => d.Box)), Boxes(gts.Select(g => g.Box)));   // (D, G)
             var sameClass = tensor(detections.SelectMany(d => gts.Select(g => d.ClassIndex == g.ClassIndex)).ToArray()).reshape(iou.shape);
-            found += (int)iou.ge(0.5).logical_and_(sameClass).any(0).sum().item<long>();
+            found += (int)iou.Ge(0.5).logical_and_(sameClass).any(0).sum().item<long>();
         }
         output.WriteLine($"detector: {found} of {objects} training objects found (class right, score ≥ 0.5, IoU ≥ 0.5)");
         Assert.True(found >= 0.7 * objects, $"{found} of {objects} objects found");

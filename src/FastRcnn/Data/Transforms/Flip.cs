@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -46,8 +47,8 @@ public static class Flip
         var groups = boxes.reshape(r, cols / 4, 4);                     // (R,k,4)
         var c = groups.unbind(2);
         using var width = imageWidth.ToScalar();
-        var x1 = c[2].neg().add_(width);                                // W − x2
-        var x2 = c[0].neg().add_(width);                                // W − x1
+        var x1 = c[2].neg().add_(width, SafeScalars.One);               // W − x2
+        var x2 = c[0].neg().add_(width, SafeScalars.One);               // W − x1
         var flipped = stack(new[] { x1, c[1], x2, c[3] }, 2).reshape(r, cols);
         return flipped.MoveToOuterDisposeScope();
     }

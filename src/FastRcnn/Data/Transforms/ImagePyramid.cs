@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -37,7 +38,7 @@ public sealed class ImagePyramid : IDisposable
         var b = boxes.to_type(ScalarType.Float64);
         var area = (b[.., 2] - b[.., 0]) * (b[.., 3] - b[.., 1]);                // (R)
         var s2 = tensor(Factors.Select(f => f * f).ToArray()).to(boxes.device);  // (L)
-        var diff = (area.unsqueeze(1) * s2.unsqueeze(0) - canonicalSize * canonicalSize).abs_(); // (R,L)
+        var diff = (area.unsqueeze(1) * s2.unsqueeze(0)).Sub(canonicalSize * canonicalSize).abs_(); // (R,L)
         return diff.argmin(1).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,7 +64,7 @@ public sealed record PixelPreprocessing(string Name, ChannelOrder Order, float P
         using var scope = NewDisposeScope();
         var (a, b) = Affine(rgb.dim(), rgb.device);                 // y = x·a + b
         var x = Reorder(rgb.to_type(ScalarType.Float32), ch);
-        return x.mul(a).add_(b).MoveToOuterDisposeScope();
+        return x.mul(a).Add_(b).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -37,8 +37,8 @@ public static class FastRcnnLoss
         var classification = nn.functional.cross_entropy(classLogits, gtClasses.to_type(int64), reduction: nn.Reduction.Mean);
         var boxSum = nn.functional.smooth_l1_loss(boxDeltas * regressionWeights, regressionTargets * regressionWeights,
             reduction: nn.Reduction.Sum, beta: 1.0);
-        var box = boxSum / r;
-        var total = classification + boxLossWeight * box;
+        var box = boxSum.Div(r);
+        var total = classification.Add(box.Mul(boxLossWeight));
         return new FastRcnnLosses(classification.MoveToOuterDisposeScope(), box.MoveToOuterDisposeScope(), total.MoveToOuterDisposeScope());
     }
 }

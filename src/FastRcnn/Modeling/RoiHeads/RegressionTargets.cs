@@ -38,7 +38,7 @@ public static class RegressionTargets
         {
             var deltas = coder.Encode(proposalBoxes.index_select(0, fg).to_type(float32),
                 matchedGtBoxes.index_select(0, fg).to_type(float32));          // (F,4)
-            var columns = (gtClasses.index_select(0, fg).to_type(int64) * 4).unsqueeze(1) + arange(4, dtype: int64); // (F,4)
+            var columns = gtClasses.index_select(0, fg).to_type(int64).Mul(4).unsqueeze(1).Add(SafeScalars.Arange(4, dtype: int64)); // (F,4)
             var rowsTargets = zeros(fg.shape[0], 4 * (numClasses + 1), float32).scatter_(1, columns, deltas);
             var rowsWeights = zeros(fg.shape[0], 4 * (numClasses + 1), float32).scatter_(1, columns, ones_like(deltas));
             targets.index_copy_(0, fg, rowsTargets);

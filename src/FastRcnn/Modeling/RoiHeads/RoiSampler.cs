@@ -76,7 +76,7 @@ public sealed class RoiSampler : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var keepGt = image.GtIgnore is null
-            ? arange(image.GtBoxes.shape[0], dtype: int64)
+            ? SafeScalars.Arange(image.GtBoxes.shape[0], dtype: int64)
             : image.GtIgnore.logical_not().nonzero().reshape(-1);
         var gtBoxes = image.GtBoxes.to_type(float32).index_select(0, keepGt);
         var gtClasses = image.GtClasses.to_type(int64).index_select(0, keepGt);

@@ -1,4 +1,5 @@
 using FastRcnn.Data.Transforms;
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,16 +11,16 @@ public class BatchingTests
     public void Pad_places_images_top_left_and_zero_fills_the_rest()
     {
         using var scope = NewDisposeScope();
-        var a = rand(3, 5, 7) + 1;      // strictly positive so padding is distinguishable
-        var b = rand(3, 9, 4) + 1;
+        var a = rand(3, 5, 7).Add(1);      // strictly positive so padding is distinguishable
+        var b = rand(3, 9, 4).Add(1);
         using var batch = Batching.Pad(new[] { a, b });
         Assert.Equal(new long[] { 2, 3, 9, 7 }, batch.Images.shape);
         Assert.Equal(new[] { (5, 7), (9, 4) }, batch.Sizes);
         TensorAssert.Equal(a, batch.Images[0, .., 0..5, 0..7]);
         TensorAssert.Equal(b, batch.Images[1, .., 0..9, 0..4]);
-        Assert.True(batch.Images[0, .., 5.., ..].eq(0).all().item<bool>());
-        Assert.True(batch.Images[1, .., .., 4..].eq(0).all().item<bool>());
-        Assert.Equal(3 * 5 * 7 + 3 * 9 * 4, batch.Images.gt(0).sum().item<long>());
+        Assert.True(batch.Images[0, .., 5.., ..].Eq(0).all().item<bool>());
+        Assert.True(batch.Images[1, .., .., 4..].Eq(0).all().item<bool>());
+        Assert.Equal(3 * 5 * 7 + 3 * 9 * 4, batch.Images.Gt(0).sum().item<long>());
     }
 
     [Fact]
@@ -32,7 +33,7 @@ public class BatchingTests
         Assert.Equal(ScalarType.Byte, batch.Images.dtype);
         Assert.Equal(1, batch.Images[0, 2, 16, 31].item<byte>());
         Assert.Equal(9, batch.Images[0, 2, 17, 0].item<byte>());
-        Assert.Equal(3 * 15 * 32, batch.Images.eq(9).sum().item<long>());
+        Assert.Equal(3 * 15 * 32, batch.Images.Eq(9).sum().item<long>());
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public class BatchingTests
         var img = rand(3, 10, 10);
         using var pyr = Batching.Pyramid(img, new[] { 20 }, maxSize: 100);
         var (rois, levels) = pyr.ProjectRois(tensor(new float[] { 1, 1, 2, 2, 0, 0, 10, 10 }, new long[] { 2, 4 }));
-        Assert.True(levels.eq(0).all().item<bool>());
+        Assert.True(levels.Eq(0).all().item<bool>());
         Assert.Equal(new float[] { 0, 2, 2, 4, 4, 0, 0, 0, 20, 20 }, rois.data<float>().ToArray());
     }
 }

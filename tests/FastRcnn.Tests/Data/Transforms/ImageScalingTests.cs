@@ -1,4 +1,5 @@
 using FastRcnn.Data.Transforms;
+using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,8 +71,8 @@ public class ImageScalingTests
         var b = ImageScaling.Resize(u8.to_type(ScalarType.Float32), 13, 29);
         Assert.Equal(ScalarType.Byte, a.dtype);
         Assert.True((a.to_type(ScalarType.Float32) - b).abs().max().item<float>() <= 0.5f + 1e-4f);
-        var constant = full(new long[] { 3, 5, 7 }, 77, ScalarType.Byte);
-        Assert.True(ImageScaling.Resize(constant, 11, 3).eq(77).all().item<bool>());
+        var constant = SafeScalars.Full([3, 5, 7], 77, ScalarType.Byte);
+        Assert.True(ImageScaling.Resize(constant, 11, 3).Eq(77).all().item<bool>());
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public class ImageScalingTests
         var img = rand(3, 4, 5);
         var same = ImageScaling.Resize(img, 4, 5);
         TensorAssert.Equal(img, same);
-        same.add_(1);
+        same.Add_(1);
         Assert.False(TensorAssert.Same(img, same));
     }
 
@@ -95,7 +96,7 @@ public class ImageScalingTests
         Assert.Equal(new float[] { 16, 32, 176, 352, 0, 0, 800, 600 }, scaled.data<float>().ToArray());
         Assert.Equal(boxes.data<float>().ToArray(), scale.ToOriginal(scaled).data<float>().ToArray());
         var classSpecific = ImageScaling.ScaleBoxes(ones(3, 8), 0.5);
-        Assert.True(classSpecific.eq(0.5f).all().item<bool>());
+        Assert.True(classSpecific.Eq(0.5f).all().item<bool>());
         Assert.Throws<ArgumentException>(() => ImageScaling.ScaleBoxes(ones(3, 5), 2));
     }
 }

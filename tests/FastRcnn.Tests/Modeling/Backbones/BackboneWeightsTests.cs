@@ -1,6 +1,7 @@
 using FastRcnn.IO;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Modeling.Backbones;
@@ -22,12 +23,12 @@ public sealed class BackboneWeightsTests : IDisposable
     public void Imports_torchvision_names_and_reports_missing_unexpected_and_mismatched()
     {
         using var model = new FastRcnnModel("small", numClasses: 2, seed: 3);
-        var conv1 = arange(32 * 3 * 5 * 5, dtype: float64).reshape(32, 3, 5, 5) / 1000;   // float64 in the file: converted
-        var fc7 = full(512, 512, 0.25f);
+        var conv1 = SafeScalars.Arange(32 * 3 * 5 * 5, dtype: float64).reshape(32, 3, 5, 5).Div(1000);   // float64 in the file: converted
+        var fc7 = SafeScalars.Full([512, 512], 0.25f);
         var path = Write("tv.safetensors", new()
         {
             ["features.0.weight"] = conv1,
-            ["features.0.bias"] = full(32, 0.5f),
+            ["features.0.bias"] = SafeScalars.Full([32], 0.5f),
             ["features.2.weight"] = zeros(64, 32, 5, 5),           // the trunk's conv2 is 3×3: a shape mismatch
             ["box_head.fc7.weight"] = fc7,                         // already a model name
             ["classifier.6.weight"] = zeros(1000, 4096),           // ImageNet's fc8: unexpected

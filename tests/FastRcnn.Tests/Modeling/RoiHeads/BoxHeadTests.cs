@@ -1,4 +1,5 @@
 using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Modeling.RoiHeads;
@@ -37,7 +38,7 @@ public class BoxHeadTests
         head.SetFactors(BoxHeadLayer.Fc6, first, second, bias);
         Assert.True(head.Weight(BoxHeadLayer.Fc6).allclose(second.matmul(first), rtol: 1e-5, atol: 1e-5));
         var x = randn(5, 60, generator: generator);
-        var expected = nn.functional.relu(x.matmul(second.matmul(first).t()) + bias);
+        var expected = nn.functional.relu(x.matmul(second.matmul(first).t()).Add(bias));
         Assert.True(head.Fc6(x.reshape(5, 60, 1, 1)).allclose(expected, rtol: 1e-4, atol: 1e-4));
         Assert.Throws<InvalidOperationException>(() => head.SetDense(BoxHeadLayer.Fc6, zeros(20, 60), zeros(20)));
         Assert.Throws<ArgumentException>(() => head.SetFactors(BoxHeadLayer.Fc7, zeros(4, 20), zeros(10, 3), zeros(10)));

@@ -1,4 +1,5 @@
 using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Modeling;
@@ -56,7 +57,7 @@ public sealed class FastRcnnLossTests
     {
         // Three background RoIs, K = 2, uniform logits: Lcls = log 3 exactly; Lloc = 0 whatever the deltas.
         var logits = zeros(3, 3);
-        var deltas = randn(3, 12) * 10;
+        var deltas = randn(3, 12).Mul(10);
         var classes = zeros(3, dtype: int64);
         var losses = FastRcnnLoss.Compute(logits, deltas, classes, zeros(3, 12), zeros(3, 12));
         Assert.Equal(0f, losses.BoxRegression.item<float>());
@@ -71,7 +72,7 @@ public sealed class FastRcnnLossTests
         var deltas = zeros(4, 8);
         deltas[0, 4] = tensor(3f);
         var weights = zeros(4, 8);
-        weights[0].narrow(0, 4, 4).fill_(1);
+        weights[0].narrow(0, 4, 4).Fill_(1);
         var losses = FastRcnnLoss.Compute(zeros(4, 2), deltas, tensor(new long[] { 1, 0, 0, 0 }), zeros(4, 8), weights);
         Assert.Equal(0.625f, losses.BoxRegression.item<float>(), 6);
     }

@@ -63,7 +63,7 @@ public sealed class RegressionTargetsTests
         var own = decoded.gather(1, labels.view(r, 1, 1).expand(r, 1, 4)).squeeze(1);
         Assert.True((own - gtBoxes).abs().max().item<float>() < 1e-3f);
         // Blocks of other classes hold zero deltas, i.e. decode to the proposal itself.
-        var other = decoded.gather(1, ((labels % k) + 1).view(r, 1, 1).expand(r, 1, 4)).squeeze(1);
+        var other = decoded.gather(1, labels.Remainder(k).Add(1).view(r, 1, 1).expand(r, 1, 4)).squeeze(1);
         Assert.True((other - proposalBoxes).abs().max().item<float>() < 1e-3f);
     }
 }

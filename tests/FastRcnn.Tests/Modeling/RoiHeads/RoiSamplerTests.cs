@@ -1,5 +1,6 @@
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Ops;
 using static FastRcnn.Tests.Modeling.ModelingTestData;
 using static TorchSharp.torch;
 
@@ -70,7 +71,7 @@ public sealed class RoiSamplerTests
         Assert.Equal(64, rows.Distinct().Count());
         Assert.All(Rows(sample.ProposalBoxes.narrow(0, 0, 16)), r => Assert.True(r[3] >= 75));
         Assert.All(Rows(sample.ProposalBoxes.narrow(0, 16, 48)), r => Assert.True(r[3] < 41));
-        Assert.Equal(16, sample.GtClasses.narrow(0, 0, 16).eq(1).sum().item<long>());
+        Assert.Equal(16, sample.GtClasses.narrow(0, 0, 16).Eq(1).sum().item<long>());
         Assert.Equal(0, sample.GtClasses.narrow(0, 16, 48).abs().sum().item<long>());
     }
 
