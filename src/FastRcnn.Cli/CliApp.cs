@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(DetectCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(PretrainCommand.Build());
         root.Subcommands.Add(CompressCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         return root;

@@ -4,6 +4,8 @@ using FastRcnn.Compression;
 using FastRcnn.Data;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
+using FastRcnn.Modeling.Backbones;
+using FastRcnn.Pretraining;
 using FastRcnn.Training;
 using Spectre.Console;
 
@@ -37,9 +39,10 @@ public static class DemoCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the dataset and of training.", DefaultValueFactory = _ => 0 };
         var iters = new Option<int?>("--iters") { Description = "Training iterations (default 1500; --quick 120)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
+        var fromScratch = new Option<bool>("--from-scratch") { Description = "Start from random weights instead of the built-in small-shapesnet pre-training (the paper always fine-tunes a pre-trained network)." };
         var command = new Command("demo", "Run the whole system on the built-in Shapes benchmark: data, proposals, training, evaluation, SVD compression, HTML report.")
         {
-            outDir, quick, seed, iters, cacheDir,
+            outDir, quick, seed, iters, cacheDir, fromScratch,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -51,7 +54,8 @@ public static class DemoCommand
                     if (n < 1) throw new ArgumentException("--iters must be ≥ 1");
                     settings = settings with { Iterations = n, LearningRateSteps = [(int)Math.Round(n * 0.75)] };
                 }
-                return Task.FromResult(Run(Path.GetFullPath(parse.GetValue(outDir)!), settings, parse.GetValue(seed), parse.GetValue(cacheDir), cancel));
+                string? weights = parse.GetValue(fromScratch) ? null : BuiltinWeights.Resolve(BuiltinWeights.SmallShapesNet);
+                return Task.FromResult(Run(Path.GetFullPath(parse.GetValue(outDir)!), settings, parse.GetValue(seed), weights, parse.GetValue(cacheDir), cancel));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or DatasetFormatException)
             {
@@ -62,7 +66,7 @@ public static class DemoCommand
         return command;
     }
 
-    private static int Run(string root, DemoSettings settings, int seed, string? cacheDir, CancellationToken cancel)
+    private static int Run(string root, DemoSettings settings, int seed, string? weights, string? cacheDir, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         var report = new DemoReport { Settings = settings, Seed = seed, ClassNames = ShapesGenerator.ClassNames };
@@ -93,7 +97,7 @@ public static class DemoCommand
         string modelDir = Path.Combine(root, "model");
         var options = TrainingOptions.ShapesSmall with
         {
-            Dataset = data, Split = "train", Proposals = TrainingProposals.Auto, Seed = seed,
+            Dataset = data, Split = "train", Proposals = TrainingProposals.Auto, Seed = seed, Weights = weights,
             Iterations = settings.Iterations, LearningRateSteps = settings.LearningRateSteps,
             CheckpointEvery = Math.Max(100, settings.Iterations / 3),
         };
@@ -102,10 +106,17 @@ public static class DemoCommand
         {
             if (Directory.Exists(modelDir)) Directory.Delete(modelDir, recursive: true);
             using var model = options.CreateModel(train.NumClasses);
+            string start = "random weights";
+            if (weights is not null)
+            {
+                var import = BackboneWeights.ImportTorchvision(model, weights);
+                if (!import.IsComplete) throw new InvalidDataException($"{weights}: the built-in weights do not fit the small backbone: {import}");
+                start = $"{Path.GetFileNameWithoutExtension(weights)} ({import.Loaded.Count} tensors)";
+            }
             using var trainer = new Trainer(model, train, trainProposals, options, modelDir);
             trained = TrainingProgressView.Run(trainer, cancel);
             report.Losses = trainer.Log.Steps;
-            return $"{trained.Iterations} iterations in {trained.Seconds:F0} s ({trained.Iterations / Math.Max(trained.Seconds, 1e-9):F1} it/s)";
+            return $"{trained.Iterations} iterations from {start} in {trained.Seconds:F0} s ({trained.Iterations / Math.Max(trained.Seconds, 1e-9):F1} it/s)";
         });
         if (trained.Cancelled) return 130;
 

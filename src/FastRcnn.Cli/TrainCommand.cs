@@ -6,6 +6,7 @@ using FastRcnn.Imaging;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
 using FastRcnn.Runtime;
+using FastRcnn.Pretraining;
 using FastRcnn.Training;
 using Spectre.Console;
 
@@ -40,7 +41,7 @@ public static class TrainCommand
             Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode)." },
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
             Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
-            Weights = new("--weights") { Description = "ImageNet weights with torchvision names (.safetensors) for the trunk and fc6/fc7." },
+            Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
             Config = new("--config") { Description = "A JSON file of training options (snake_case, as training_config.json); command-line options override it." },
             Resume = new("--resume") { Description = "Continue from a checkpoint file, or the newest checkpoint of a run directory." },
             Out = new("--out") { Description = "Output directory: model.safetensors, model.json, checkpoints/, loss_log.csv.", Required = true },
@@ -164,7 +165,7 @@ public static class TrainCommand
         if (parse.GetValue(a.Split) is { } split) o = o with { Split = split };
         if (parse.GetValue(a.Proposals) is { } proposals)
             o = o with { Proposals = proposals.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase) ? TrainingProposals.Auto : Path.GetFullPath(proposals) };
-        if (parse.GetValue(a.Weights) is { } weights) o = o with { Weights = Path.GetFullPath(weights) };
+        if (parse.GetValue(a.Weights) is { } weights) o = o with { Weights = Path.GetFullPath(BuiltinWeights.Resolve(weights)) };
         if (parse.GetValue(a.MultiScale)) o = o with { Scales = TrainingOptions.MultiScaleSides, MaxSize = 2000 };
         if (parse.GetValue(a.Scales) is { Length: > 0 } scales) o = o with { Scales = scales };
         if (parse.GetValue(a.MaxSize) is { } maxSize) o = o with { MaxSize = maxSize };

@@ -130,6 +130,24 @@ public static class BackboneFactory
         nn.Conv2d(192, 256, 3, padding: 1), nn.ReLU(inplace: true),
     ];
 
+    /// <summary>
+    /// The <c>small</c> trunk with a BatchNorm after every convolution (conv → BN → ReLU), for classification
+    /// pre-training (<see cref="Pretraining.CropPretrainer"/>); <see cref="Pretraining.BatchNormFolding"/>
+    /// folds it back into the plain <c>small</c> trunk.
+    /// </summary>
+    public static Sequential SmallWithBatchNorm(Generator generator)
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        foreach (var module in SmallLayers())
+        {
+            layers.Add(module);
+            if (module is Conv2d conv) layers.Add(nn.BatchNorm2d(conv.weight!.shape[0]));
+        }
+        var trunk = nn.Sequential(layers.Select((m, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), m)).ToArray());
+        InitConvolutions(trunk, generator);
+        return trunk;
+    }
+
     /// <summary>He normal (fan_out, ReLU gain) conv weights and zero biases, from <paramref name="generator"/>.</summary>
     private static void InitConvolutions(Sequential trunk, Generator generator)
     {
