@@ -42,6 +42,9 @@ internal sealed class DemoReport
     public IReadOnlyList<DemoSample> Samples { get; set; } = [];
     public double TotalSeconds { get; set; }
 
+    /// <summary>Where training started: the pre-trained weights' name, or null for random weights.</summary>
+    public string? StartWeights { get; set; }
+
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Detects objects in <paramref name="image"/> and draws those scoring ≥ 0.5.</summary>
@@ -69,7 +72,7 @@ internal sealed class DemoReport
             .Append("</style></head><body>\n");
         html.Append("<h1>Fast R-CNN on Shapes</h1>\n<p>")
             .Append(E($"FastRcnn demo, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU cores; seed {Seed}; ")
-                + E($"{Settings.TrainImages} training and {Settings.TestImages} test images; small backbone trained from scratch for {Settings.Iterations} iterations ")
+                + E($"{Settings.TrainImages} training and {Settings.TestImages} test images; small backbone fine-tuned from {StartWeights ?? "random weights (from scratch)"} for {Settings.Iterations} iterations ")
                 + E($"(N = 2 images, 64 RoIs each); total time {TotalSeconds / 60:F1} min."))
             .Append("</p>\n");
 

@@ -18,6 +18,7 @@ public class DemoCommandTests
         string root = tmp.Combine("demo");
         var (exit, output) = Run("demo", "--quick", "--out", root, "--cache-dir", tmp.Combine("cache"));
         Assert.True(exit == 0, output);
+        Assert.Contains("from small-shapesnet (14 tensors)", output);   // fine-tuned from the built-in pre-training
 
         Assert.True(File.Exists(Path.Combine(root, "shapes", "shapes.json")));
         Assert.True(File.Exists(Path.Combine(root, "model", "model.safetensors")));
