@@ -98,6 +98,8 @@ public static class DemoCommand
         var options = TrainingOptions.ShapesSmall with
         {
             Dataset = data, Split = "train", Proposals = TrainingProposals.Auto, Seed = seed, Weights = weights,
+            // From pre-trained weights conv1 stays fixed, as the paper keeps the first convolution of its S and M networks.
+            FrozenPrefixes = weights is null ? null : BackboneSpec.FeaturesUpTo(1),
             Iterations = settings.Iterations, LearningRateSteps = settings.LearningRateSteps,
             CheckpointEvery = Math.Max(100, settings.Iterations / 3),
         };
