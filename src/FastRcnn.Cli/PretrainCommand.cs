@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FastRcnn.Data;
 using FastRcnn.Pretraining;
+using FastRcnn.Runtime;
 using Spectre.Console;
 
 namespace FastRcnn.Cli;
@@ -50,7 +51,7 @@ public static class PretrainCommand
                     Augment = !parse.GetValue(noAugment),
                     ReportEvery = Math.Clamp(n / 30, 10, 250),
                 };
-                if (parse.GetValue(threads) is int t && t > 0) TorchSharp.torch.set_num_threads(t);
+                if (parse.GetValue(threads) is int t) CpuRuntime.SetThreads(t > 0 ? t : Environment.ProcessorCount);
                 string path = parse.GetValue(dataset)!, output = Path.GetFullPath(parse.GetValue(outFile)!);
                 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
                 var trainData = DatasetLoader.Load(path, parse.GetValue(split));

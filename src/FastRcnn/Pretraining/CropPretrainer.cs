@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using FastRcnn.Data.Transforms;
 using FastRcnn.IO;
 using FastRcnn.Ops;
 using FastRcnn.Modeling.Backbones;
@@ -39,13 +38,11 @@ public sealed class CropPretrainer : nn.Module<Tensor, Tensor>
     [ComponentName(Name = "box_head")] private readonly BoxHead _boxHead;
     [ComponentName(Name = "classifier")] private readonly Linear _classifier;
     private readonly BackboneSpec _spec = BackboneFactory.Spec("small");
-    private readonly PixelPreprocessing _pixels;
 
     /// <summary>A network for <paramref name="numClasses"/> object classes plus background, initialised from <paramref name="options"/>' seed.</summary>
     public CropPretrainer(int numClasses, CropPretrainingOptions options) : base(nameof(CropPretrainer))
     {
         Options = options;
-        _pixels = _spec.Pixels;
         using var generator = new Generator((ulong)options.Seed);
         _features = BackboneFactory.SmallWithBatchNorm(generator);
         _boxHead = new BoxHead(_spec.Fc6Inputs, _spec.Fc6Width, _spec.Fc7Width, generator, options.Dropout);
@@ -93,7 +90,7 @@ public sealed class CropPretrainer : nn.Module<Tensor, Tensor>
             {
                 int size = o.CropSizes[rng.Next(o.CropSizes.Count)];
                 var (crops, labels) = trainSet.Sample(o.BatchSize, size, o.Augment);
-                var logits = forward(_pixels.Apply(crops));
+                var logits = forward(_spec.Pixels.Apply(crops));
                 var loss = nn.functional.cross_entropy(logits, labels);
                 optimizer.ZeroGrad();
                 loss.backward();
@@ -125,7 +122,7 @@ public sealed class CropPretrainer : nn.Module<Tensor, Tensor>
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var predicted = forward(_pixels.Apply(crops)).argmax(1);
+            var predicted = forward(_spec.Pixels.Apply(crops)).argmax(1);
             var right = predicted.eq(labels);
             var objects = labels.Gt(0L);
             double all = right.to_type(ScalarType.Float32).mean().item<float>();

@@ -1,5 +1,6 @@
 using FastRcnn.Data;
 using FastRcnn.Data.Transforms;
+using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
 using static TorchSharp.torch;
 
@@ -87,7 +88,7 @@ public sealed class CropSampler : IDisposable
             float cx = (gt.X1 + gt.X2) / 2 + (float)(Gaussian() * 0.08 * gw), cy = (gt.Y1 + gt.Y2) / 2 + (float)(Gaussian() * 0.08 * gh);
             float bw = gw * MathF.Exp((float)(Gaussian() * 0.12)), bh = gh * MathF.Exp((float)(Gaussian() * 0.12));
             var box = new BoundingBox(cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2).ClipTo(w, h);
-            if (box.IsValid && IoU(box, gt) >= _options.JitterMinIoU) return box;
+            if (box.IsValid && EvaluationMath.IoU(box, gt) >= _options.JitterMinIoU) return box;
         }
         return gt;
     }
@@ -103,7 +104,7 @@ public sealed class CropSampler : IDisposable
             float bw = (float)Math.Min(w, side * Math.Sqrt(aspect)), bh = (float)Math.Min(h, side / Math.Sqrt(aspect));
             float x = (float)(_rng.NextDouble() * (w - bw)), y = (float)(_rng.NextDouble() * (h - bh));
             var box = new BoundingBox(x, y, x + bw, y + bh);
-            if (boxes.All(b => IoU(box, b) < _options.BackgroundMaxIoU)) return box;
+            if (boxes.All(b => EvaluationMath.IoU(box, b) < _options.BackgroundMaxIoU)) return box;
         }
         return null;
     }
@@ -124,14 +125,6 @@ public sealed class CropSampler : IDisposable
     {
         double u = 1 - _rng.NextDouble(), v = _rng.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
-    }
-
-    private static double IoU(BoundingBox a, BoundingBox b)
-    {
-        double iw = Math.Min(a.X2, b.X2) - Math.Max(a.X1, b.X1), ih = Math.Min(a.Y2, b.Y2) - Math.Max(a.Y1, b.Y1);
-        if (iw <= 0 || ih <= 0) return 0;
-        double inter = iw * ih;
-        return inter / (a.Area + b.Area - inter);
     }
 
     public void Dispose()
