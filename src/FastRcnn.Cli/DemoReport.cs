@@ -73,7 +73,8 @@ internal sealed class DemoReport
         html.Append("<h1>Fast R-CNN on Shapes</h1>\n<p>")
             .Append(E($"FastRcnn demo, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU cores; seed {Seed}; ")
                 + E($"{Settings.TrainImages} training and {Settings.TestImages} test images; small backbone fine-tuned from {StartWeights ?? "random weights (from scratch)"} for {Settings.Iterations} iterations ")
-                + E($"(N = 2 images, 64 RoIs each); total time {TotalSeconds / 60:F1} min."))
+                + E($"(N = 2 images, 64 RoIs each); tested at s ∈ {{{string.Join(", ", Settings.Detection.EffectiveScales)}}} (each RoI pooled at the scale where its side is nearest {Settings.Detection.CanonicalRoiSize:F0} px); ")
+                + E($"total time {TotalSeconds / 60:F1} min."))
             .Append("</p>\n");
 
         Summary(html, dense);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FastRcnn.Data.Transforms;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FastRcnn.Imaging;
@@ -22,10 +23,11 @@ public static class DetectCommand
         var threshold = new Option<double>("--score-threshold") { Description = "Keep detections above this probability.", DefaultValueFactory = _ => 0.05 };
         var nms = new Option<double>("--nms") { Description = "Per-class NMS IoU threshold.", DefaultValueFactory = _ => 0.3 };
         var maxDets = new Option<int>("--max-detections") { Description = "At most this many detections per image.", DefaultValueFactory = _ => 100 };
+        var canonical = new Option<double?>("--canonical-size") { Description = "With several --scale values: pool each RoI from the level where its side is closest to this (default 224, the paper's)." };
         var drawThreshold = new Option<double>("--draw-threshold") { Description = "Draw only detections at or above this score.", DefaultValueFactory = _ => 0.5 };
         var command = new Command("detect", "Detect objects in images with a trained model; writes the images with boxes drawn and detections.json.")
         {
-            model, inputs, outDir, scale, maxSize, threshold, nms, maxDets, drawThreshold,
+            model, inputs, outDir, scale, maxSize, canonical, threshold, nms, maxDets, drawThreshold,
         };
         command.SetAction(parse =>
         {
@@ -34,7 +36,8 @@ public static class DetectCommand
                 var images = ExpandImages(parse.GetValue(inputs)!);
                 var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
                 var options = new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000),
-                    new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)));
+                    new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)),
+                    CanonicalRoiSize: parse.GetValue(canonical) ?? ImagePyramid.ImageNetInputSize);
                 using var detector = Detector.Load(parse.GetValue(model)!, options);
                 return Run(detector, images, parse.GetValue(outDir)!, (float)parse.GetValue(drawThreshold));
             }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using FastRcnn.Data;
+using FastRcnn.Data.Transforms;
 using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
@@ -28,9 +29,10 @@ public static class EvalCommand
         var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
         var scale = new Option<int[]>("--scale") { Description = "Test scale(s) (shorter side).", AllowMultipleArgumentsPerToken = true };
         var maxSize = new Option<int?>("--max-size") { Description = "Cap on the longer side." };
+        var canonical = new Option<double?>("--canonical-size") { Description = "With several --scale values: pool each RoI from the level where its side is closest to this (default 224, the paper's)." };
         var command = new Command("eval", "Evaluate detections on a dataset split: PASCAL VOC AP (2007 11-point and 2010+ area) and COCO AP@[.5:.95]/AP50/AP75/AR@100.")
         {
-            model, dataset, split, proposals, cacheDir, detections, outDir, scale, maxSize,
+            model, dataset, split, proposals, cacheDir, detections, outDir, scale, maxSize, canonical,
         };
         command.SetAction(parse =>
         {
@@ -51,7 +53,8 @@ public static class EvalCommand
                 else
                 {
                     var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
-                    using var detector = Detector.Load(modelDir!, new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000)));
+                    using var detector = Detector.Load(modelDir!, new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000),
+                        CanonicalRoiSize: parse.GetValue(canonical) ?? ImagePyramid.ImageNetInputSize));
                     var source = ProposalSource(parse.GetValue(proposals)!, ds, parse.GetValue(cacheDir));
                     var run = Detect(detector, ds, source, output, CancellationToken.None);
                     dets = run.Detections;

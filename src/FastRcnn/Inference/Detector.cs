@@ -14,12 +14,14 @@ namespace FastRcnn.Inference;
 /// <param name="Postprocess">Score threshold, NMS, maximum detections.</param>
 /// <param name="Deduplicate">Score RoIs that fall on the same feature cells once (<see cref="RoiDeduplication"/>).</param>
 /// <param name="Proposals">Selective search settings, used when no proposals are given.</param>
+/// <param name="CanonicalRoiSize">With several scales, each RoI is pooled from the level where its scaled area is closest to this side squared (SPEC §6: 224, the ImageNet input).</param>
 public sealed record DetectorOptions(
     IReadOnlyList<int>? Scales = null,
     int MaxSize = ImageScaling.DefaultMaxSize,
     PostprocessOptions? Postprocess = null,
     bool Deduplicate = true,
-    SelectiveSearchOptions? Proposals = null)
+    SelectiveSearchOptions? Proposals = null,
+    double CanonicalRoiSize = ImagePyramid.ImageNetInputSize)
 {
     public IReadOnlyList<int> EffectiveScales => Scales is { Count: > 0 } ? Scales : [ImageScaling.DefaultShortSide];
 }
@@ -110,7 +112,7 @@ public sealed class Detector : IDisposable
         var features = Model.Features(batch.Images);
         var conv = Lap();
 
-        var (rois, _) = pyramid.ProjectRois(boxes);
+        var (rois, _) = pyramid.ProjectRois(boxes, Options.CanonicalRoiSize);
         var (scored, inverse) = Options.Deduplicate ? RoiDeduplication.Run(rois, Model.Spec.SpatialScale) : (rois, null);
         var pooled = Model.PoolRois(features, scored);
         var pooling = Lap();

@@ -3,8 +3,9 @@ namespace FastRcnn.Pretraining;
 /// <summary>
 /// Pre-trained weights that ship with the library (next to its assembly, under <c>weights/</c>), the
 /// stand-in for the ImageNet models the paper starts from. <c>small-shapesnet</c>: the <c>small</c> backbone's
-/// trunk and fc6/fc7 after <see cref="CropPretrainer"/> on a Shapes set of its own seed (1000), disjoint from
-/// the demo's (how it was made: docs/pretraining.md).
+/// trunk and fc6/fc7 after <see cref="CropPretrainer"/> and then detection training on a Shapes set of its own
+/// seed (1000), disjoint from the demo's, with the classifier and box regressor dropped (how it was made:
+/// docs/pretraining.md).
 /// </summary>
 public static class BuiltinWeights
 {

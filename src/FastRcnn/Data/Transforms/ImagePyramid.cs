@@ -23,6 +23,9 @@ public sealed class ImagePyramid : IDisposable
     /// <summary>The levels, in the order of the scales they were built from.</summary>
     public IReadOnlyList<ScaledImage> Levels { get; }
 
+    /// <summary>The side of the ImageNet input (224), the paper's canonical RoI size for choosing a level (SPEC §5).</summary>
+    public const double ImageNetInputSize = 224;
+
     /// <summary>The factor s_l of each level.</summary>
     public IReadOnlyList<double> Factors => Levels.Select(l => l.Scale.Factor).ToArray();
 
@@ -31,7 +34,7 @@ public sealed class ImagePyramid : IDisposable
     /// <c>w·h·s_l²</c> is closest to <c>canonicalSize²</c> (224², the ImageNet input; SPEC §5).
     /// Ties go to the first such level. A one-level pyramid assigns level 0 to all.
     /// </summary>
-    public Tensor AssignLevels(Tensor boxes, double canonicalSize = 224)
+    public Tensor AssignLevels(Tensor boxes, double canonicalSize = ImageNetInputSize)
     {
         CheckBoxes(boxes);
         using var scope = NewDisposeScope();
@@ -47,7 +50,7 @@ public sealed class ImagePyramid : IDisposable
     /// <c>_project_im_rois</c>): <c>Rois</c> (R,5) float32 rows <c>(l, x1·s_l, y1·s_l, x2·s_l, y2·s_l)</c>
     /// — the batch index of RoI pooling over <see cref="ToBatch"/> — and <c>Levels</c> (R) int64.
     /// </summary>
-    public (Tensor Rois, Tensor Levels) ProjectRois(Tensor boxes, double canonicalSize = 224)
+    public (Tensor Rois, Tensor Levels) ProjectRois(Tensor boxes, double canonicalSize = ImageNetInputSize)
     {
         CheckBoxes(boxes);
         using var scope = NewDisposeScope();

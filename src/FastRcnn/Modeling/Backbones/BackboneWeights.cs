@@ -87,6 +87,49 @@ public static class BackboneWeights
         return new WeightImportReport(safetensorsPath, loaded, missing, unexpected, mismatches);
     }
 
+    /// <summary>
+    /// Writes <paramref name="model"/>'s trunk and fc6/fc7 (<c>features.*</c>, <c>box_head.*</c>) to
+    /// <paramref name="path"/> as a weights file that <see cref="ImportTorchvision"/> loads into a new model of the
+    /// same backbone — for any set of classes, since the predictor (<c>cls_score</c>, <c>bbox_pred</c>) is left
+    /// out, as the paper leaves out ImageNet's fc8. With <paramref name="float16"/> the values are stored as
+    /// float16 (half the size; the import converts back to float32). Written to a temporary name, then renamed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The box head is factored by truncated SVD: export the dense model it came from.</exception>
+    public static int Export(FastRcnnModel model, string path, bool float16 = false, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.BoxHead.Ranks.IsDense)
+            throw new ArgumentException("the model's fc6/fc7 are factored by truncated SVD; export the dense model it was compressed from");
+        var tensors = new Dictionary<string, Tensor>();
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            ["format"] = "fastrcnn-pretrained-weights",
+            ["backbone"] = model.Spec.Name,
+        };
+        if (float16) meta["stored_as"] = "float16";
+        string temp = path + ".tmp";
+        try
+        {
+            using (no_grad())
+            {
+                foreach (var (name, parameter) in model.named_parameters())
+                {
+                    if (!name.StartsWith("features.", StringComparison.Ordinal) && !name.StartsWith("box_head.", StringComparison.Ordinal)) continue;
+                    var value = parameter.detach();
+                    tensors[name] = float16 ? value.to_type(ScalarType.Float16) : value.clone();
+                }
+            }
+            SafeTensors.Write(temp, tensors, meta);
+            File.Move(temp, path, overwrite: true);
+            return tensors.Count;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
     /// <summary>The model parameter a file tensor initialises, or null.</summary>
     internal static string? MapName(string fileName, BackboneSpec spec)
     {

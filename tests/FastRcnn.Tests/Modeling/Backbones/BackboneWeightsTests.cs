@@ -103,4 +103,43 @@ public sealed class BackboneWeightsTests : IDisposable
         string missing = Path.Combine(_dir, "nope.safetensors");
         Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => BackboneWeights.ImportTorchvision(model, missing)).Message);
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Export_writes_trunk_and_box_head_that_import_into_a_model_with_other_classes(bool float16)
+    {
+        using var trained = new FastRcnnModel("small", numClasses: 8, seed: 5);
+        string path = Path.Combine(_dir, "exported.safetensors");
+
+        int count = BackboneWeights.Export(trained, path, float16, new Dictionary<string, string> { ["note"] = "test" });
+
+        var file = SafeTensors.Read(path);
+        Assert.Equal(count, file.Tensors.Count);
+        Assert.Equal("test", file.Metadata["note"]);
+        Assert.Equal("small", file.Metadata["backbone"]);
+        Assert.All(file.Tensors.Select(kv => kv.Key), k => Assert.True(k.StartsWith("features.", StringComparison.Ordinal) || k.StartsWith("box_head.", StringComparison.Ordinal), k));
+        Assert.All(file.Tensors.Select(kv => kv.Value), t => Assert.Equal(float16 ? ScalarType.Float16 : ScalarType.Float32, t.dtype));
+        foreach (var (_, t) in file.Tensors) t.Dispose();
+        Assert.False(File.Exists(path + ".tmp"));
+
+        using var fresh = new FastRcnnModel("small", numClasses: 3, seed: 6);     // another class count: the predictor is not in the file
+        var report = BackboneWeights.ImportTorchvision(fresh, path);
+        Assert.True(report.IsComplete);
+        Assert.Empty(report.Unexpected);
+        var source = trained.state_dict();
+        foreach (var (name, value) in fresh.state_dict().Where(kv => !kv.Key.StartsWith("predictor.", StringComparison.Ordinal)))
+        {
+            double tolerance = float16 ? 1e-3 * (1 + source[name].abs().max().item<float>()) : 0;
+            Assert.True(source[name].allclose(value, rtol: float16 ? 1e-3 : 0, atol: tolerance), name);
+        }
+    }
+
+    [Fact]
+    public void Export_refuses_a_compressed_box_head()
+    {
+        using var model = new FastRcnnModel("small", numClasses: 2, options: new FastRcnnOptions { HeadRanks = new(Fc6: 16) });
+        var e = Assert.Throws<ArgumentException>(() => BackboneWeights.Export(model, Path.Combine(_dir, "x.safetensors")));
+        Assert.Contains("truncated SVD", e.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.safetensors")));
+    }
 }
