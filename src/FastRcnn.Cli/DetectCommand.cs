@@ -1,7 +1,7 @@
 using System.CommandLine;
-using FastRcnn.Data.Transforms;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FastRcnn.Data.Transforms;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
 using Spectre.Console;
