@@ -27,7 +27,7 @@ public static class TrainCommand
         public required Option<int?> Iters, MaxSize, Seed, CheckpointEvery, ValidateEvery, ImagesPerBatch, RoisPerImage, Threads;
         public required Option<double?> Lr, Gamma, Flip, Momentum, WeightDecay;
         public required Option<int[]?> Steps, Scales;
-        public required Option<bool> MultiScale, NoPrefetch, Force;
+        public required Option<bool> MultiScale, AnyOrientation, PermuteChannels, NoPrefetch, Force;
         public required Option<bool?> RetainMemory;
     }
 
@@ -56,6 +56,12 @@ public static class TrainCommand
             Lr = new("--lr") { Description = "Base learning rate (paper: 0.001; biases 2×)." },
             Gamma = new("--gamma") { Description = "Learning-rate factor at each step (paper: 0.1)." },
             Flip = new("--flip") { Description = "Horizontal-flip probability (paper: 0.5)." },
+            AnyOrientation = new("--any-orientation")
+            {
+                Description = "Also transpose and flip top–bottom, each with p = 0.5 (and left–right at 0.5): all 8 rotations and mirror images, " +
+                    "for objects seen at any angle (aerial, microscope, Shapes). The paper flips left–right only.",
+            },
+            PermuteChannels = new("--permute-channels") { Description = "Reorder each image's R, G, B channels at random: for classes that colour does not define (Shapes)." },
             Momentum = new("--momentum") { Description = "SGD momentum (paper: 0.9)." },
             WeightDecay = new("--weight-decay") { Description = "Weight decay (paper: 0.0005)." },
             Steps = new("--step") { Description = "Iterations after which the rate is multiplied by --gamma (paper: 30000).", AllowMultipleArgumentsPerToken = true },
@@ -72,7 +78,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a Fast R-CNN detector (single-stage, multi-task loss, SGD; SPEC §5).")
         {
             a.Dataset, a.Split, a.ValSplit, a.Proposals, a.CacheDir, a.Backbone, a.Weights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
-            a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
+            a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
             a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory,
         };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, a, cancel)));
@@ -173,7 +179,9 @@ public static class TrainCommand
         if (parse.GetValue(a.Lr) is { } lr) o = o with { LearningRate = lr };
         if (parse.GetValue(a.Steps) is { Length: > 0 } steps) o = o with { LearningRateSteps = steps };
         if (parse.GetValue(a.Gamma) is { } gamma) o = o with { LearningRateGamma = gamma };
+        if (parse.GetValue(a.AnyOrientation)) o = o with { FlipProbability = 0.5, VerticalFlipProbability = 0.5, TransposeProbability = 0.5 };
         if (parse.GetValue(a.Flip) is { } flip) o = o with { FlipProbability = flip };
+        if (parse.GetValue(a.PermuteChannels)) o = o with { PermuteChannels = true };
         if (parse.GetValue(a.Momentum) is { } momentum) o = o with { Momentum = momentum };
         if (parse.GetValue(a.WeightDecay) is { } decay) o = o with { WeightDecay = decay };
         if (parse.GetValue(a.ImagesPerBatch) is { } n) o = o with { ImagesPerBatch = n };

@@ -8,8 +8,9 @@ namespace FastRcnn.Training;
 /// <summary>
 /// Image-centric mini-batches (SPEC §5): iteration i (1-based) takes the N images at positions p = (i − 1)·N … (i − 1)·N + N − 1
 /// of an endless stream of epochs, epoch e being a permutation of the trainable images drawn from
-/// (seed, e); image p is flipped with probability <see cref="TrainingOptions.FlipProbability"/> and scaled to
-/// a shorter side drawn from <see cref="TrainingOptions.Scales"/>, both from (seed, p) (<see cref="SeedSequence"/>).
+/// (seed, e); image p is flipped with probability <see cref="TrainingOptions.FlipProbability"/> (and, when the options
+/// ask, transposed, flipped top–bottom and its channels reordered: <see cref="AugmentationAt"/>) and scaled to a
+/// shorter side drawn from <see cref="TrainingOptions.Scales"/>, all from (seed, p) (<see cref="SeedSequence"/>).
 /// So batch i is a pure function of (dataset, proposals, options, i): a resumed run sees the same batches.
 /// </summary>
 /// <remarks>
@@ -77,6 +78,26 @@ public sealed class MiniBatchSampler : IDisposable
     public bool FlipAt(long position) =>
         SeedSequence.Unit(Options.Seed, SeedSequence.Stream.Flip, position) < Options.FlipProbability;
 
+    /// <summary>
+    /// The augmentation drawn for the image at <paramref name="position"/>: the left–right flip of <see cref="FlipAt"/>,
+    /// a transpose and a top–bottom flip with <see cref="TrainingOptions.TransposeProbability"/> and
+    /// <see cref="TrainingOptions.VerticalFlipProbability"/>, and with <see cref="TrainingOptions.PermuteChannels"/> one
+    /// of the 6 channel orders, uniformly; each from its own stream, so adding one leaves the others' draws unchanged.
+    /// </summary>
+    public SampleAugmentation AugmentationAt(long position)
+    {
+        var o = Options;
+        bool transpose = SeedSequence.Unit(o.Seed, SeedSequence.Stream.Transpose, position) < o.TransposeProbability;
+        bool flipY = SeedSequence.Unit(o.Seed, SeedSequence.Stream.VerticalFlip, position) < o.VerticalFlipProbability;
+        (int, int, int)? channels = null;
+        if (o.PermuteChannels)
+        {
+            var order = SeedSequence.Permutation(o.Seed, SeedSequence.Stream.Channels, position, 3);
+            channels = (order[0], order[1], order[2]);
+        }
+        return new SampleAugmentation(new Orientation(transpose, FlipAt(position), flipY), channels);
+    }
+
     /// <summary>The shorter side drawn for the image at <paramref name="position"/>.</summary>
     public int ScaleAt(long position) =>
         Options.Scales[SeedSequence.Below(Options.Seed, SeedSequence.Stream.Scale, position, Options.Scales.Count)];
@@ -94,7 +115,7 @@ public sealed class MiniBatchSampler : IDisposable
             for (int slot = 0; slot < n; slot++)
             {
                 long p = (iteration - 1) * n + slot;
-                var (input, target, image) = TrainingSample.Load(ImageAt(p), _proposals, _pixels, FlipAt(p), ScaleAt(p),
+                var (input, target, image) = TrainingSample.Load(ImageAt(p), _proposals, _pixels, AugmentationAt(p), ScaleAt(p),
                     Options.MaxSize, Options.UseDifficult, p);
                 inputs.Add(input);
                 targets.Add(target);

@@ -57,7 +57,7 @@ public static class RoiEvaluation
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var (input, targets, _) = TrainingSample.Load(image, proposals, model.Pixels, flip: false, side, options.MaxSize, options.UseDifficult);
+            var (input, targets, _) = TrainingSample.Load(image, proposals, model.Pixels, SampleAugmentation.None, side, options.MaxSize, options.UseDifficult);
             evaluated++;
             var keepGt = targets.GtIgnore!.logical_not().nonzero().reshape(-1);
             var gtBoxes = targets.GtBoxes.index_select(0, keepGt);

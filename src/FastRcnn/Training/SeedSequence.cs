@@ -3,7 +3,7 @@ namespace FastRcnn.Training;
 /// <summary>
 /// Every random draw of a training run as a pure function of (run seed, stream, index), so that a run
 /// resumed at iteration i draws exactly what the uninterrupted run drew: the epoch order of the images,
-/// each sampled image's flip and scale, the RoI sampler's generator and the dropout generator are all
+/// each sampled image's flips, transpose, channel order and scale, the RoI sampler's generator and the dropout generator are all
 /// re-derived from the seed instead of carried along. Mixing is SplitMix64's finaliser (Steele et al.
 /// 2014), which is fully specified, so the numbers are the same on every platform and .NET version.
 /// </summary>
@@ -26,6 +26,15 @@ public static class SeedSequence
 
         /// <summary>libtorch's global generator (dropout) at iteration i (index i).</summary>
         Dropout = 5,
+
+        /// <summary>Transpose of the image at stream position p (index p).</summary>
+        Transpose = 6,
+
+        /// <summary>Top–bottom flip of the image at stream position p (index p).</summary>
+        VerticalFlip = 7,
+
+        /// <summary>Channel order of the image at stream position p (index p).</summary>
+        Channels = 8,
     }
 
     /// <summary>A 63-bit non-negative seed derived from (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="index"/>).</summary>

@@ -100,6 +100,23 @@ public sealed record TrainingOptions
     /// <summary>Probability of a horizontal flip of each sampled image (0.5).</summary>
     public double FlipProbability { get; init; } = 0.5;
 
+    /// <summary>
+    /// Probability of a top–bottom flip of each sampled image (0: the paper flips left–right only). With
+    /// <see cref="TransposeProbability"/> and <see cref="FlipProbability"/> at 0.5 each, every rotation by a multiple of
+    /// 90° and every mirror image is equally likely (<see cref="Data.Transforms.Orientation"/>): for objects that
+    /// appear at any angle, as in aerial or microscope images and the built-in Shapes benchmark.
+    /// </summary>
+    public double VerticalFlipProbability { get; init; }
+
+    /// <summary>Probability of transposing each sampled image, x ↔ y (0; see <see cref="VerticalFlipProbability"/>).</summary>
+    public double TransposeProbability { get; init; }
+
+    /// <summary>
+    /// Reorder each sampled image's R, G, B channels at random, uniformly over the 6 orders (false). For classes
+    /// that colour does not define (Shapes: any shape in any colour); wrong for VOC, where sky is blue.
+    /// </summary>
+    public bool PermuteChannels { get; init; }
+
     // ---- solver ----
 
     /// <summary>Base learning rate of the weights (0.001); biases use twice this.</summary>
@@ -122,7 +139,7 @@ public sealed record TrainingOptions
 
     // ---- run ----
 
-    /// <summary>Seed of everything: initial weights, data order, flips, scale draws, RoI sampling, dropout.</summary>
+    /// <summary>Seed of everything: initial weights, data order, flips and other augmentation, scale draws, RoI sampling, dropout.</summary>
     public long Seed { get; init; }
 
     /// <summary>Write a checkpoint every this many iterations (10000; 0 = only at the end).</summary>
@@ -174,6 +191,8 @@ public sealed record TrainingOptions
         Check(Scales.Count > 0 && Scales.All(s => s > 0), $"scales must be positive and at least one is needed, got [{string.Join(", ", Scales)}].");
         Check(MaxSize > 0, $"max_size must be positive, got {MaxSize}.");
         Check(FlipProbability is >= 0 and <= 1, $"flip_probability must lie in [0, 1], got {FlipProbability}.");
+        Check(VerticalFlipProbability is >= 0 and <= 1, $"vertical_flip_probability must lie in [0, 1], got {VerticalFlipProbability}.");
+        Check(TransposeProbability is >= 0 and <= 1, $"transpose_probability must lie in [0, 1], got {TransposeProbability}.");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), $"learning_rate must be positive, got {LearningRate}.");
         Check(Momentum is >= 0 and < 1, $"momentum must lie in [0, 1), got {Momentum}.");
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"weight_decay must be ≥ 0, got {WeightDecay}.");

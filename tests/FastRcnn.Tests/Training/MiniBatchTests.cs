@@ -3,6 +3,7 @@ using FastRcnn.Data.Transforms;
 using FastRcnn.Imaging;
 using FastRcnn.Modeling;
 using FastRcnn.Tests.Data;
+using FastRcnn.Tests.Data.Transforms;
 using FastRcnn.Training;
 using static TorchSharp.torch;
 
@@ -44,8 +45,8 @@ public sealed class MiniBatchTests : IDisposable
         var image = Image("img", 40, 30, Obj(0, 2, 10, 12, cls: 1), Obj(25.5f, 5, 40, 30, cls: 2, difficult: true));
         var proposals = Proposals(("img", [[1, 1, 21, 11], [0, 0, 40, 30]]));
         var pixels = PixelPreprocessing.TorchvisionRgb;
-        var (plain, plainTargets, plainInfo) = TrainingSample.Load(image, proposals, pixels, flip: false, shortSide: 60, maxSize: 100, useDifficult: true);
-        var (flipped, flippedTargets, flippedInfo) = TrainingSample.Load(image, proposals, pixels, flip: true, shortSide: 60, maxSize: 100, useDifficult: true);
+        var (plain, plainTargets, plainInfo) = TrainingSample.Load(image, proposals, pixels, SampleAugmentation.None, shortSide: 60, maxSize: 100, useDifficult: true);
+        var (flipped, flippedTargets, flippedInfo) = TrainingSample.Load(image, proposals, pixels, SampleAugmentation.HorizontalFlip, shortSide: 60, maxSize: 100, useDifficult: true);
 
         Assert.Equal(2.0, plainInfo.ScaleFactor);
         Assert.Equal((60, 80), (plainInfo.Height, plainInfo.Width));
@@ -62,8 +63,64 @@ public sealed class MiniBatchTests : IDisposable
         // Pixel preprocessing applied: mean ≈ 0.5·255 scaled by torchvision's mean/std, not raw 0–255 values.
         Assert.InRange(plain.max().item<float>(), 1.5f, 3f);
 
-        var (_, noDifficult, _) = TrainingSample.Load(image, proposals, pixels, flip: false, shortSide: 60, maxSize: 100, useDifficult: false);
+        var (_, noDifficult, _) = TrainingSample.Load(image, proposals, pixels, SampleAugmentation.None, shortSide: 60, maxSize: 100, useDifficult: false);
         Assert.Equal([1L], noDifficult.GtClasses.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Orientation_and_channel_order_apply_to_image_boxes_and_proposals_alike()
+    {
+        // 40×30 image (W×H) transposed to 30×40 then flipped top–bottom; s = 60/30 = 2 again (the shorter side is now the width).
+        var image = Image("img", 40, 30, Obj(0, 2, 10, 12, cls: 1));
+        var proposals = Proposals(("img", [[1, 1, 21, 11]]));
+        var pixels = PixelPreprocessing.TorchvisionRgb;
+        var orientation = new Orientation(Transpose: true, FlipX: false, FlipY: true);
+        var augmentation = new SampleAugmentation(orientation, ChannelOrder: (2, 0, 1));
+        var raw0255 = new PixelPreprocessing("raw", ChannelOrder.Rgb, 1f, new ChannelValues(0, 0, 0), new ChannelValues(1, 1, 1));
+        var (plain, _, _) = TrainingSample.Load(image, proposals, raw0255, SampleAugmentation.None, shortSide: 30, maxSize: 100, useDifficult: true);
+        var (turned, targets, info) = TrainingSample.Load(image, proposals, pixels, augmentation, shortSide: 60, maxSize: 100, useDifficult: true);
+        Assert.Equal((30, 40, 80, 60, 2.0), (info.OriginalHeight, info.OriginalWidth, info.Height, info.Width, info.ScaleFactor));
+        Assert.Equal(augmentation, info.Augmentation);
+        Assert.False(info.Flipped);
+        Assert.Equal([[4, 60, 24, 80]], Rows(targets.GtBoxes));         // (y1, x1, y2, x2) = (2, 0, 12, 10) in 30×40, then (x1, H' − y2, x2, H' − y1), ×2
+        Assert.Equal([[2, 38, 22, 78]], Rows(targets.ProposalBoxes));
+
+        // The pixels: the raw image with channels (B, R, G), turned, then preprocessed and scaled.
+        var (raw, _, _) = TrainingSample.Load(image, proposals, raw0255, augmentation with { Orientation = Orientation.Identity },
+            shortSide: 30, maxSize: 100, useDifficult: true);
+        TensorAssert.Equal(plain.index_select(0, tensor(new long[] { 2, 0, 1 })), raw);
+        var expected = ImageScaling.Rescale(pixels.Apply(orientation.Image(raw)), 2.0).Image;
+        Assert.True(turned.allclose(expected, rtol: 0, atol: 1e-4));
+    }
+
+    [Fact]
+    public void The_sampler_draws_all_eight_orientations_and_six_channel_orders_only_when_asked()
+    {
+        var images = new[] { Image("a", 40, 30, Obj(1, 1, 20, 20)) };
+        var proposals = Proposals(("a", [[0, 0, 10, 10]]));
+        var paper = new TrainingOptions { Backbone = "small", Seed = 5 };
+        using var plain = new MiniBatchSampler(Dataset(images), proposals, paper, PixelPreprocessing.TorchvisionRgb);
+        var draws = Enumerable.Range(0, 400).Select(p => plain.AugmentationAt(p)).ToArray();
+        Assert.All(draws, d => Assert.True(d.ChannelOrder is null && !d.Orientation.Transpose && !d.Orientation.FlipY));
+        Assert.Equal(Enumerable.Range(0, 400).Select(p => plain.FlipAt(p)), draws.Select(d => d.Orientation.FlipX));
+
+        var any = paper with { VerticalFlipProbability = 0.5, TransposeProbability = 0.5, PermuteChannels = true };
+        using var sampler = new MiniBatchSampler(Dataset(images), proposals, any, PixelPreprocessing.TorchvisionRgb);
+        var all = Enumerable.Range(0, 800).Select(p => sampler.AugmentationAt(p)).ToArray();
+        // Adding draws leaves the left–right flips of the paper's options as they were.
+        Assert.Equal(draws.Select(d => d.Orientation.FlipX), all.Take(400).Select(d => d.Orientation.FlipX));
+        foreach (var group in all.GroupBy(d => d.Orientation)) Assert.InRange(group.Count(), 60, 140);   // 8 × ~100
+        Assert.Equal(8, all.Select(d => d.Orientation).Distinct().Count());
+        var orders = all.GroupBy(d => d.ChannelOrder!.Value).ToArray();
+        Assert.Equal(6, orders.Length);
+        foreach (var group in orders)
+        {
+            var (r, g, b) = group.Key;
+            Assert.Equal([0, 1, 2], new[] { r, g, b }.Order().ToArray());
+            Assert.InRange(group.Count(), 90, 180);                                                     // 6 × ~133
+        }
+        using var batch = sampler.Build(3);
+        Assert.Equal([sampler.AugmentationAt(4), sampler.AugmentationAt(5)], batch.Info.Select(i => i.Augmentation).ToArray());
     }
 
     [Fact]
@@ -71,7 +128,7 @@ public sealed class MiniBatchTests : IDisposable
     {
         var image = Image("wide", 100, 20, Obj(10, 0, 30, 20), Obj(50, 5, 90, 15, crowd: true));
         var proposals = Proposals(("wide", [[0, 0, 100, 20]]));
-        var (input, targets, info) = TrainingSample.Load(image, proposals, PixelPreprocessing.CaffeBgr, flip: false, shortSide: 60, maxSize: 150, useDifficult: true);
+        var (input, targets, info) = TrainingSample.Load(image, proposals, PixelPreprocessing.CaffeBgr, SampleAugmentation.None, shortSide: 60, maxSize: 150, useDifficult: true);
         Assert.Equal(1.5, info.ScaleFactor);                       // 60/20 = 3 would make W 300 > 150: s = 150/100
         Assert.Equal([3L, 30, 150], input.shape);
         Assert.Equal([[0, 0, 150, 30]], Rows(targets.ProposalBoxes));

@@ -21,10 +21,7 @@ public static class Flip
     /// <summary>Image (C,H,W) or (N,C,H,W) flipped left–right (new tensor, same dtype).</summary>
     public static Tensor Image(Tensor image)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image.dim() != 3 && image.dim() != 4)
-            throw new ArgumentException(
-                $"Expected an image tensor (C,H,W) or (N,C,H,W), got ({string.Join(",", image.shape)}).", nameof(image));
+        CheckImage(image);
         return image.flip(-1);
     }
 
@@ -35,11 +32,7 @@ public static class Flip
     /// </summary>
     public static Tensor Boxes(Tensor boxes, double imageWidth)
     {
-        ArgumentNullException.ThrowIfNull(boxes);
-        if (boxes.dim() != 2 || boxes.shape[1] == 0 || boxes.shape[1] % 4 != 0)
-            throw new ArgumentException($"boxes must have shape (R,4k), got ({string.Join(",", boxes.shape)}).", nameof(boxes));
-        if (!boxes.is_floating_point())
-            throw new ArgumentException($"boxes must be floating point, got {boxes.dtype}.", nameof(boxes));
+        CheckBoxes(boxes);
         if (!(imageWidth > 0) || double.IsInfinity(imageWidth))
             throw new ArgumentOutOfRangeException(nameof(imageWidth), imageWidth, "The image width must be positive.");
         using var scope = NewDisposeScope();
@@ -51,6 +44,25 @@ public static class Flip
         var x2 = c[0].neg().add_(width, SafeScalars.One);               // W − x1
         var flipped = stack(new[] { x1, c[1], x2, c[3] }, 2).reshape(r, cols);
         return flipped.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Throws unless <paramref name="image"/> is (C,H,W) or (N,C,H,W).</summary>
+    internal static void CheckImage(Tensor image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 3 && image.dim() != 4)
+            throw new ArgumentException(
+                $"Expected an image tensor (C,H,W) or (N,C,H,W), got ({string.Join(",", image.shape)}).", nameof(image));
+    }
+
+    /// <summary>Throws unless <paramref name="boxes"/> is a floating-point (R,4k) tensor.</summary>
+    internal static void CheckBoxes(Tensor boxes)
+    {
+        ArgumentNullException.ThrowIfNull(boxes);
+        if (boxes.dim() != 2 || boxes.shape[1] == 0 || boxes.shape[1] % 4 != 0)
+            throw new ArgumentException($"boxes must have shape (R,4k), got ({string.Join(",", boxes.shape)}).", nameof(boxes));
+        if (!boxes.is_floating_point())
+            throw new ArgumentException($"boxes must be floating point, got {boxes.dtype}.", nameof(boxes));
     }
 
     /// <summary>Proposals (R,4) flipped like <see cref="Boxes"/>; the same arithmetic, named for readability.</summary>
