@@ -45,6 +45,9 @@ internal sealed class DemoReport
     /// <summary>Where training started: the pre-trained weights' name, or null for random weights.</summary>
     public string? StartWeights { get; set; }
 
+    /// <summary>The training run's options (for the augmentation and RoI sampling it used).</summary>
+    public TrainingOptions? Training { get; set; }
+
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Detects objects in <paramref name="image"/> and draws those scoring ≥ 0.5.</summary>
@@ -73,7 +76,7 @@ internal sealed class DemoReport
         html.Append("<h1>Fast R-CNN on Shapes</h1>\n<p>")
             .Append(E($"FastRcnn demo, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU cores; seed {Seed}; ")
                 + E($"{Settings.TrainImages} training and {Settings.TestImages} test images; small backbone fine-tuned from {StartWeights ?? "random weights (from scratch)"} for {Settings.Iterations} iterations ")
-                + E($"(N = 2 images, 64 RoIs each); tested at s ∈ {{{string.Join(", ", Settings.Detection.EffectiveScales)}}} (each RoI pooled at the scale where its side is nearest {Settings.Detection.CanonicalRoiSize:F0} px); ")
+                + E($"(N = 2 images, 64 RoIs each{TrainingDetails()}); tested at s ∈ {{{string.Join(", ", Settings.Detection.EffectiveScales)}}} (each RoI pooled at the scale where its side is nearest {Settings.Detection.CanonicalRoiSize:F0} px); ")
                 + E($"total time {TotalSeconds / 60:F1} min."))
             .Append("</p>\n");
 
@@ -96,6 +99,18 @@ internal sealed class DemoReport
         string temp = path + ".tmp";
         File.WriteAllText(temp, html.ToString(), new UTF8Encoding(false));
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>", background IoU [0, 0.5), any orientation, random channel order" — what differs from the paper's recipe.</summary>
+    private string TrainingDetails()
+    {
+        if (Training is not { } t) return "";
+        var parts = new List<string> { $"background IoU [{t.BackgroundIoULow.ToString(Inv)}, {t.BackgroundIoUHigh.ToString(Inv)})" };
+        parts.Add(t is { TransposeProbability: 0.5, VerticalFlipProbability: 0.5, FlipProbability: 0.5 }
+            ? "any of the 8 orientations"
+            : $"flips p = {t.FlipProbability.ToString(Inv)} left–right, {t.VerticalFlipProbability.ToString(Inv)} top–bottom, transpose {t.TransposeProbability.ToString(Inv)}");
+        if (t.PermuteChannels) parts.Add("random channel order");
+        return ", " + string.Join(", ", parts);
     }
 
     private void Summary(StringBuilder html, DemoEvaluation dense)

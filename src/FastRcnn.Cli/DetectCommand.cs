@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FastRcnn.Data.Transforms;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
 using Spectre.Console;
@@ -18,26 +17,22 @@ public static class DetectCommand
         var model = new Option<string>("--model") { Description = "A trained model directory (model.safetensors + model.json).", Required = true };
         var inputs = new Argument<string[]>("images") { Description = "Image files or folders of images.", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string>("--out") { Description = "Where to write the drawn images and detections.json.", Required = true };
-        var scale = new Option<int[]>("--scale") { Description = "Test scale(s): shorter side in pixels; several for an image pyramid.", AllowMultipleArgumentsPerToken = true };
-        var maxSize = new Option<int?>("--max-size") { Description = "Cap on the longer side (default 1000, or 2000 with several scales)." };
+        var scales = new TestScaleOptions();
         var threshold = new Option<double>("--score-threshold") { Description = "Keep detections above this probability.", DefaultValueFactory = _ => 0.05 };
         var nms = new Option<double>("--nms") { Description = "Per-class NMS IoU threshold.", DefaultValueFactory = _ => 0.3 };
         var maxDets = new Option<int>("--max-detections") { Description = "At most this many detections per image.", DefaultValueFactory = _ => 100 };
-        var canonical = new Option<double?>("--canonical-size") { Description = "With several --scale values: pool each RoI from the level where its side is closest to this (default 224, the paper's)." };
         var drawThreshold = new Option<double>("--draw-threshold") { Description = "Draw only detections at or above this score.", DefaultValueFactory = _ => 0.5 };
         var command = new Command("detect", "Detect objects in images with a trained model; writes the images with boxes drawn and detections.json.")
         {
-            model, inputs, outDir, scale, maxSize, canonical, threshold, nms, maxDets, drawThreshold,
+            model, inputs, outDir, threshold, nms, maxDets, drawThreshold,
         };
+        foreach (var option in scales.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
             try
             {
                 var images = ExpandImages(parse.GetValue(inputs)!);
-                var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
-                var options = new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000),
-                    new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)),
-                    CanonicalRoiSize: parse.GetValue(canonical) ?? ImagePyramid.ImageNetInputSize);
+                var options = scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)));
                 using var detector = Detector.Load(parse.GetValue(model)!, options);
                 return Run(detector, images, parse.GetValue(outDir)!, (float)parse.GetValue(drawThreshold));
             }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using FastRcnn.Data;
-using FastRcnn.Data.Transforms;
 using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
@@ -27,13 +26,12 @@ public static class EvalCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var detections = new Option<string?>("--detections") { Description = "Evaluate a COCO-results JSON of detections instead of running the model." };
         var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
-        var scale = new Option<int[]>("--scale") { Description = "Test scale(s) (shorter side).", AllowMultipleArgumentsPerToken = true };
-        var maxSize = new Option<int?>("--max-size") { Description = "Cap on the longer side." };
-        var canonical = new Option<double?>("--canonical-size") { Description = "With several --scale values: pool each RoI from the level where its side is closest to this (default 224, the paper's)." };
+        var scales = new TestScaleOptions();
         var command = new Command("eval", "Evaluate detections on a dataset split: PASCAL VOC AP (2007 11-point and 2010+ area) and COCO AP@[.5:.95]/AP50/AP75/AR@100.")
         {
-            model, dataset, split, proposals, cacheDir, detections, outDir, scale, maxSize, canonical,
+            model, dataset, split, proposals, cacheDir, detections, outDir,
         };
+        foreach (var option in scales.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
             try
@@ -52,9 +50,7 @@ public static class EvalCommand
                 }
                 else
                 {
-                    var scales = parse.GetValue(scale) is { Length: > 0 } s ? s : null;
-                    using var detector = Detector.Load(modelDir!, new DetectorOptions(scales, parse.GetValue(maxSize) ?? (scales is { Length: > 1 } ? 2000 : 1000),
-                        CanonicalRoiSize: parse.GetValue(canonical) ?? ImagePyramid.ImageNetInputSize));
+                    using var detector = Detector.Load(modelDir!, scales.Read(parse));
                     var source = ProposalSource(parse.GetValue(proposals)!, ds, parse.GetValue(cacheDir));
                     var run = Detect(detector, ds, source, output, CancellationToken.None);
                     dets = run.Detections;

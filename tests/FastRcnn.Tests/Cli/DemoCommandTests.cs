@@ -36,6 +36,7 @@ public class DemoCommandTests
         foreach (var section in new[] { "Average precision per class", "Precision–recall", "Training loss", "Sample test detections", "Detection time per image", "Truncated SVD" })
             Assert.Contains(section, html);
         Assert.True(html.Split("data:image/png;base64,").Length - 1 >= 3 + 2, "inline images: loss curve, PR curves, samples");
+        Assert.Contains("background IoU [0, 0.5), any of the 8 orientations, random channel order", html);   // the demo's recipe, stated
         Assert.Contains("demo done", output);
 
         // A second run finds the dataset and the cached proposals.
