@@ -106,10 +106,7 @@ internal sealed class DemoReport
     {
         if (Training is not { } t) return "";
         var parts = new List<string> { $"background IoU [{t.BackgroundIoULow.ToString(Inv)}, {t.BackgroundIoUHigh.ToString(Inv)})" };
-        parts.Add(t is { TransposeProbability: 0.5, VerticalFlipProbability: 0.5, FlipProbability: 0.5 }
-            ? "any of the 8 orientations"
-            : $"flips p = {t.FlipProbability.ToString(Inv)} left–right, {t.VerticalFlipProbability.ToString(Inv)} top–bottom, transpose {t.TransposeProbability.ToString(Inv)}");
-        if (t.PermuteChannels) parts.Add("random channel order");
+        parts.Add(t.DescribeAugmentation());
         return ", " + string.Join(", ", parts);
     }
 

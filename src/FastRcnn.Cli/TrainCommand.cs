@@ -126,7 +126,7 @@ public static class TrainCommand
                 AnsiConsole.MarkupLine($"[yellow]left out (no trainable object): {trainer.Sampler.FilteredImages} of {dataset.Images.Count} images[/]");
             string schedule = string.Create(CultureInfo.InvariantCulture,
                 $"for {options.Iterations} iterations, seed {options.Seed}, scales [{string.Join(", ", options.Scales)}] max {options.MaxSize}, " +
-                $"lr {options.LearningRate} (×{options.LearningRateGamma} after [{string.Join(", ", options.LearningRateSteps)}])");
+                $"lr {options.LearningRate} (×{options.LearningRateGamma} after [{string.Join(", ", options.LearningRateSteps)}]), {options.DescribeAugmentation()}");
             AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Backbone)}[/] {Markup.Escape(schedule)} → [blue]{Markup.Escape(outDir)}[/]");
 
             var result = TrainingProgressView.Run(trainer, cancel);

@@ -155,6 +155,23 @@ public sealed record TrainingOptions
     public double LearningRateAt(long iteration) =>
         LearningRate * Math.Pow(LearningRateGamma, LearningRateSteps.Count(step => iteration > step));
 
+    /// <summary>
+    /// The augmentation in words: "left–right flips p = 0.5" (the paper's), "any of the 8 orientations", and
+    /// ", random channel order" when <see cref="PermuteChannels"/>.
+    /// </summary>
+    public string DescribeAugmentation()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string orientation = this switch
+        {
+            { TransposeProbability: 0.5, VerticalFlipProbability: 0.5, FlipProbability: 0.5 } => "any of the 8 orientations",
+            { TransposeProbability: 0, VerticalFlipProbability: 0, FlipProbability: 0 } => "no flips",
+            { TransposeProbability: 0, VerticalFlipProbability: 0 } => $"left–right flips p = {FlipProbability.ToString(inv)}",
+            _ => string.Create(inv, $"flips p = {FlipProbability} left–right, {VerticalFlipProbability} top–bottom, transpose p = {TransposeProbability}"),
+        };
+        return PermuteChannels ? orientation + ", random channel order" : orientation;
+    }
+
     /// <summary>The RoI sampler settings these options describe.</summary>
     public RoiSamplerOptions SamplerOptions() =>
         new(RoisPerImage, ForegroundFraction, ForegroundIoU, BackgroundIoUHigh, BackgroundIoULow);

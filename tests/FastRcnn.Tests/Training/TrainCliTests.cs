@@ -72,6 +72,10 @@ public sealed class TrainCliTests
         string[] Args(string dataset, string proposalFile, string split = "train", params string[] more) =>
             ["train", "--dataset", dataset, "--split", split, "--proposals", proposalFile, "--iters", "1", "--scale", "128", .. more];
         string[] ok = Args(root, proposals);
+        string turned = dir.Combine("turned");
+        Assert.Equal(0, Run([.. ok, "--any-orientation", "--permute-channels", "--out", turned]));
+        var augmented = TrainingConfig.FromJsonObject(ModelFiles.ReadInfo(turned).TrainingConfig!);
+        Assert.Equal((0.5, 0.5, 0.5, true), (augmented.FlipProbability, augmented.VerticalFlipProbability, augmented.TransposeProbability, augmented.PermuteChannels));
         Assert.Equal(1, Run(Args(dir.Combine("missing"), proposals, "train", "--out", dir.Combine("a"))));       // no such dataset
         Assert.Equal(1, Run([.. ok, "--backbone", "resnet50", "--out", dir.Combine("b")]));                      // unknown backbone
         Assert.Equal(1, Run([.. ok, "--weights", dir.Combine("none.safetensors"), "--out", dir.Combine("c")]));  // missing weights

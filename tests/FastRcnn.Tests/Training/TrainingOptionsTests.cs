@@ -107,4 +107,21 @@ public sealed class TrainingOptionsTests
         double mean = Enumerable.Range(0, 10000).Average(i => SeedSequence.Unit(9, SeedSequence.Stream.Flip, i));
         Assert.InRange(mean, 0.48, 0.52);
     }
+
+    [Fact]
+    public void Augmentation_is_described_in_words()
+    {
+        var paper = new TrainingOptions();
+        Assert.Equal("left–right flips p = 0.5", paper.DescribeAugmentation());
+        Assert.Equal("no flips", (paper with { FlipProbability = 0 }).DescribeAugmentation());
+        var any = paper with { TransposeProbability = 0.5, VerticalFlipProbability = 0.5, PermuteChannels = true };
+        Assert.Equal("any of the 8 orientations, random channel order", any.DescribeAugmentation());
+        Assert.Equal("flips p = 0.5 left–right, 0.25 top–bottom, transpose p = 0", (paper with { VerticalFlipProbability = 0.25 }).DescribeAugmentation());
+        any.Validate();
+        Assert.Throws<ArgumentException>(() => (paper with { TransposeProbability = 2 }).Validate());
+        Assert.Throws<ArgumentException>(() => (paper with { VerticalFlipProbability = -0.1 }).Validate());
+        var json = TrainingConfig.ToJson(any);
+        Assert.Contains("\"transpose_probability\": 0.5", json);
+        Assert.Equal(any, TrainingConfig.FromJson(json));
+    }
 }
