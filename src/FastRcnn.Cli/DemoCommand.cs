@@ -105,7 +105,7 @@ public static class DemoCommand
 
         // 3. training
         string modelDir = Path.Combine(root, "model");
-        var options = TrainingOptions.ShapesSmall with
+        var options = (TrainingOptions.ShapesSmall with
         {
             Dataset = data, Split = "train", Proposals = TrainingProposals.Auto, Seed = seed, Weights = weights,
             // From pre-trained weights conv1 stays fixed, as the paper keeps the first convolution of its S and M networks.
@@ -113,12 +113,13 @@ public static class DemoCommand
             // Background RoIs from [0, 0.5) instead of the paper's [0.1, 0.5): Shapes scatters distractor blobs far from
             // any object, which the 0.1 floor never shows the classifier (VOC07 0.763 → 0.779, docs/pretraining.md).
             BackgroundIoULow = 0,
-            // Shapes are drawn at any angle and in any colour, so every 90° rotation, mirror image and channel order is
-            // another valid training image; the paper's left–right flip alone leaves 600 images overfitted (docs/pretraining.md).
-            TransposeProbability = 0.5, VerticalFlipProbability = 0.5, PermuteChannels = true,
+            // Shapes are drawn at any angle and in any colour, so every channel order — and, with WithAnyOrientation below,
+            // every 90° rotation and mirror image — is another valid training image; the paper's left–right flip alone
+            // leaves 600 images overfitted (docs/pretraining.md).
+            PermuteChannels = true,
             Iterations = settings.Iterations, LearningRateSteps = settings.LearningRateSteps,
             CheckpointEvery = Math.Max(100, settings.Iterations / 3),
-        };
+        }).WithAnyOrientation();
         report.Training = options;
         TrainingResult trained = null!;
         Step(report, "Training", () =>

@@ -179,7 +179,7 @@ public static class TrainCommand
         if (parse.GetValue(a.Lr) is { } lr) o = o with { LearningRate = lr };
         if (parse.GetValue(a.Steps) is { Length: > 0 } steps) o = o with { LearningRateSteps = steps };
         if (parse.GetValue(a.Gamma) is { } gamma) o = o with { LearningRateGamma = gamma };
-        if (parse.GetValue(a.AnyOrientation)) o = o with { FlipProbability = 0.5, VerticalFlipProbability = 0.5, TransposeProbability = 0.5 };
+        if (parse.GetValue(a.AnyOrientation)) o = o.WithAnyOrientation();
         if (parse.GetValue(a.Flip) is { } flip) o = o with { FlipProbability = flip };
         if (parse.GetValue(a.PermuteChannels)) o = o with { PermuteChannels = true };
         if (parse.GetValue(a.Momentum) is { } momentum) o = o with { Momentum = momentum };

@@ -155,6 +155,10 @@ public sealed record TrainingOptions
     public double LearningRateAt(long iteration) =>
         LearningRate * Math.Pow(LearningRateGamma, LearningRateSteps.Count(step => iteration > step));
 
+    /// <summary>These options with every orientation equally likely: left–right flip, top–bottom flip and transpose at 0.5 each.</summary>
+    public TrainingOptions WithAnyOrientation() =>
+        this with { FlipProbability = 0.5, VerticalFlipProbability = 0.5, TransposeProbability = 0.5 };
+
     /// <summary>
     /// The augmentation in words: "left–right flips p = 0.5" (the paper's), "any of the 8 orientations", and
     /// ", random channel order" when <see cref="PermuteChannels"/>.

@@ -114,7 +114,7 @@ public sealed class TrainingOptionsTests
         var paper = new TrainingOptions();
         Assert.Equal("left–right flips p = 0.5", paper.DescribeAugmentation());
         Assert.Equal("no flips", (paper with { FlipProbability = 0 }).DescribeAugmentation());
-        var any = paper with { TransposeProbability = 0.5, VerticalFlipProbability = 0.5, PermuteChannels = true };
+        var any = (paper with { FlipProbability = 0, PermuteChannels = true }).WithAnyOrientation();
         Assert.Equal("any of the 8 orientations, random channel order", any.DescribeAugmentation());
         Assert.Equal("flips p = 0.5 left–right, 0.25 top–bottom, transpose p = 0", (paper with { VerticalFlipProbability = 0.25 }).DescribeAugmentation());
         any.Validate();

@@ -115,7 +115,7 @@ public static class BackboneWeights
                 foreach (var (name, parameter) in model.named_parameters())
                 {
                     if (!name.StartsWith("features.", StringComparison.Ordinal) && !name.StartsWith("box_head.", StringComparison.Ordinal)) continue;
-                    var value = parameter.detach();
+                    using var value = parameter.detach();
                     tensors[name] = float16 ? value.to_type(ScalarType.Float16) : value.clone();
                 }
             }

@@ -103,6 +103,7 @@ public sealed class BackboneWeightsTests : IDisposable
         string missing = Path.Combine(_dir, "nope.safetensors");
         Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => BackboneWeights.ImportTorchvision(model, missing)).Message);
     }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
