@@ -131,7 +131,7 @@ public static class DetectBenchmark
         CpuRuntime.UseTransparentHugePages();     // as the fastrcnn command: before libtorch allocates,
         CpuRuntime.SetThreads(options.Threads);
         CpuRuntime.RetainFreedMemory(true);       // and freed memory kept for reuse
-        var model = new FastRcnnModel(network.Name, NumClasses, seed: 0);
+        var model = new TwoStageModel(network.Name, NumClasses, seed: 0);
         using var detector = new Detector(model, Enumerable.Range(1, NumClasses).Select(k => $"class {k}").ToArray(),
             new DetectorOptions([network.ShortSide], network.MaxSize));
         using var proposals = Proposals(options.Proposals, 1, network.Height, network.Width);
@@ -192,7 +192,7 @@ public static class DetectBenchmark
     /// fc6 and fc7 factored by <see cref="TruncatedSvd"/> and timed in the two-matmul form
     /// relu(linear(linear(x, Σ_t V_tᵀ), U_t, b)) on the deduplicated pooled RoIs of <paramref name="image"/>.
     /// </summary>
-    private static void MeasureSvd(FastRcnnModel model, Tensor image, Tensor proposals, (int Fc6, int Fc7) ranks, Options options, Dictionary<string, object> json)
+    private static void MeasureSvd(TwoStageModel model, Tensor image, Tensor proposals, (int Fc6, int Fc7) ranks, Options options, Dictionary<string, object> json)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -233,7 +233,7 @@ public static class DetectBenchmark
     /// The whole detection with the compressed model (<see cref="ModelCompression.Compress"/>: fc6 and fc7 factored
     /// layers inside the box head) on the same images as the dense run: medians "total_svd" and "fc6_svd_e2e", "fc7_svd_e2e".
     /// </summary>
-    private static void MeasureSvdEndToEnd(FastRcnnModel model, Network network, Tensor proposals, (int Fc6, int Fc7) ranks, Options options, Dictionary<string, object> json)
+    private static void MeasureSvdEndToEnd(TwoStageModel model, Network network, Tensor proposals, (int Fc6, int Fc7) ranks, Options options, Dictionary<string, object> json)
     {
         var compressed = ModelCompression.Compress(model, new SvdCompressionOptions { Fc6 = LayerTruncation.ToRank(ranks.Fc6), Fc7 = LayerTruncation.ToRank(ranks.Fc7) });
         using var detector = new Detector(compressed.Model, Enumerable.Range(1, NumClasses).Select(k => $"class {k}").ToArray(),

@@ -12,7 +12,7 @@ namespace FastRcnn.Benchmarks;
 /// <summary>
 /// <c>train</c>: the time and memory of one Fast R-CNN training iteration (N = 2 images, R = 128 RoIs:
 /// RoI sampling, conv forward, RoI pooling, head, loss, backward, SGD step) for VGG16 at 600×1000 and the
-/// small backbone at the Shapes scale (400×600): ours (<see cref="FastRcnnModel.Loss"/> + the trainer's
+/// small backbone at the Shapes scale (400×600): ours (<see cref="TwoStageModel.Loss"/> + the trainer's
 /// <see cref="MomentumSgd"/>, glibc's allocator and huge pages as in <c>fastrcnn train</c>; then again with
 /// freed memory retained) and PyTorch's (bench/peers/pytorch_train_step.py: the same network, inputs and update). Each side runs in its own process so that its peak resident memory (VmHWM, the
 /// kernel's high-water mark) is its own; the median of <c>--iters</c> iterations after <c>--warmup</c>.
@@ -87,7 +87,7 @@ public static class TrainStepBenchmark
         CpuRuntime.SetThreads(options.Threads);
         CpuRuntime.RetainFreedMemory(options.Retain);        // the trainer's default: off
         random.manual_seed(0);
-        using var model = new FastRcnnModel(network.Name, NumClasses, seed: 0);
+        using var model = new TwoStageModel(network.Name, NumClasses, seed: 0);
         model.train();
         using var optimizer = new MomentumSgd(model, learningRate: 0.001);
         var images = randn([2, 3, network.Height, network.Width], generator: manual_seed(0));
@@ -105,9 +105,9 @@ public static class TrainStepBenchmark
             {
                 var output = model.Loss(images, targets);
                 optimizer.ZeroGrad();
-                output.Losses.Total.backward();
+                output.Total().backward();
                 optimizer.Step();
-                losses.Add(output.Losses.Total.item<float>());
+                losses.Add(output.Total().item<float>());
             }
             double seconds = clock.Elapsed.TotalSeconds;
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[train] {network.Name} iteration {it + 1}: {seconds:F3} s, loss {losses[^1]:F4}"));

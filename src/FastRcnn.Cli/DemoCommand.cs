@@ -6,6 +6,7 @@ using FastRcnn.Inference;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
 using FastRcnn.Pretraining;
+using FastRcnn.Proposals;
 using FastRcnn.Training;
 using Spectre.Console;
 
@@ -98,8 +99,8 @@ public static class DemoCommand
         PrecomputedProposals trainProposals = null!, testProposals = null!;
         Step(report, "Selective search", () =>
         {
-            trainProposals = TrainCommand.OpenProposals(TrainingProposals.Auto, train, cacheDir, "train", cancel);
-            testProposals = TrainCommand.OpenProposals(TrainingProposals.Auto, test, cacheDir, "test", cancel);
+            trainProposals = TrainCommand.OpenProposals(ProposalSpec.SelectiveSearch, train, cacheDir, "train", cancel);
+            testProposals = TrainCommand.OpenProposals(ProposalSpec.SelectiveSearch, test, cacheDir, "test", cancel);
             return $"{train.Images.Count + test.Images.Count} images";
         });
 
@@ -107,7 +108,7 @@ public static class DemoCommand
         string modelDir = Path.Combine(root, "model");
         var options = (TrainingOptions.ShapesSmall with
         {
-            Dataset = data, Split = "train", Proposals = TrainingProposals.Auto, Seed = seed, Weights = weights,
+            Dataset = data, Split = "train", Proposals = ProposalSpec.Auto, Seed = seed, Weights = weights,
             // From pre-trained weights conv1 stays fixed, as the paper keeps the first convolution of its S and M networks.
             FrozenPrefixes = weights is null ? null : BackboneSpec.FeaturesUpTo(1),
             // Background RoIs from [0, 0.5) instead of the paper's [0.1, 0.5): Shapes scatters distractor blobs far from

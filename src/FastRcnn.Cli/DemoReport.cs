@@ -151,12 +151,10 @@ internal sealed class DemoReport
     {
         if (Losses.Count == 0) return;
         var its = Losses.Select(s => (double)s.Iteration).ToArray();
-        var series = new[]
-        {
-            new ChartSeries("total", its, Smooth(Losses.Select(s => s.Loss))),
-            new ChartSeries("classification", its, Smooth(Losses.Select(s => s.ClassificationLoss))),
-            new ChartSeries("box regression", its, Smooth(Losses.Select(s => s.BoxLoss))),
-        };
+        var names = Losses.SelectMany(s => s.Losses.Select(l => l.Key)).Distinct();
+        var series = new[] { new ChartSeries("total", its, Smooth(Losses.Select(s => s.Loss))) }
+            .Concat(names.Select(n => new ChartSeries(n, its, Smooth(Losses.Select(s => s.LossOf(n))))))
+            .ToArray();
         double top = Math.Ceiling(series.Max(c => c.Y.Max()) * 2) / 2;
         var chart = new LineChart($"training loss (moving average of {Trainer.SmoothingWindow} iterations)", "iteration", "loss", 0, its[^1], 0, Math.Max(top, 0.5), Width: 720, Height: 400);
         html.Append("<h2>Training loss</h2>\n").Append(Img(chart.EncodePng(series))).Append('\n');

@@ -5,6 +5,7 @@ using FastRcnn.Data;
 using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
+using FastRcnn.Modeling;
 using FastRcnn.Proposals;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -22,7 +23,7 @@ public static class EvalCommand
         var model = new Option<string?>("--model") { Description = "A trained model directory (needed unless --detections is given)." };
         var dataset = new Option<string>("--dataset") { Description = "A VOC-layout directory or a COCO .json file.", Required = true };
         var split = new Option<string?>("--split") { Description = "The split to evaluate (VOC: ImageSets/Main/<split>.txt)." };
-        var proposals = new Option<string>("--proposals") { Description = "Proposals: an .npz (one float32 (R,4) array per image id) or 'auto' (selective search).", DefaultValueFactory = _ => "auto" };
+        var proposals = new Option<string?>("--proposals") { Description = "Proposals: an .npz (one float32 (R,4) array per image id), 'auto' (selective search) or 'rpn' (a Faster R-CNN model's own). Default: the model's own for Faster R-CNN, else 'auto'." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var detections = new Option<string?>("--detections") { Description = "Evaluate a COCO-results JSON of detections instead of running the model." };
         var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
@@ -51,7 +52,8 @@ public static class EvalCommand
                 else
                 {
                     using var detector = Detector.Load(modelDir!, scales.Read(parse));
-                    var source = ProposalSource(parse.GetValue(proposals)!, ds, parse.GetValue(cacheDir));
+                    var spec = parse.GetValue(proposals) is { } text ? ProposalSpec.Parse(text) : detector.NeedsProposals ? ProposalSpec.SelectiveSearch : ProposalSpec.Rpn;
+                    var source = ProposalSource(spec, detector, ds, parse.GetValue(cacheDir));
                     var run = Detect(detector, ds, source, output, CancellationToken.None);
                     dets = run.Detections;
                     AnsiConsole.MarkupLine($"detection: {run.Times.Total.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms per image " +
@@ -73,7 +75,7 @@ public static class EvalCommand
     /// Runs <paramref name="detector"/> over <paramref name="ds"/> with a progress bar and writes the detections
     /// as COCO results JSON (<c>detections_coco.json</c>) into <paramref name="output"/>.
     /// </summary>
-    internal static SplitDetections Detect(Detector detector, DetectionDataset ds, Func<ImageRecord, Tensor?> proposals, string output, CancellationToken cancel)
+    internal static SplitDetections Detect(Detector detector, DetectionDataset ds, Func<ImageRecord, Tensor?>? proposals, string output, CancellationToken cancel)
     {
         SplitDetections run = null!;
         AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -87,12 +89,16 @@ public static class EvalCommand
         return run;
     }
 
-    /// <summary>Proposals of each image: a proposal file, or selective search through the content-keyed cache.</summary>
-    private static Func<ImageRecord, Tensor?> ProposalSource(string proposals, DetectionDataset dataset, string? cacheDir)
+    /// <summary>Proposals of each image: a proposal file, selective search through the content-keyed cache, or none (the model's own RPN).</summary>
+    private static Func<ImageRecord, Tensor?>? ProposalSource(ProposalSpec spec, Detector detector, DetectionDataset dataset, string? cacheDir)
     {
-        var source = proposals == "auto"
-            ? DatasetProposals.ComputeOrLoad(dataset, cacheDir: cacheDir)
-            : DatasetProposals.Load(proposals, dataset);
+        if (spec.Kind == ProposalSpecKind.Rpn)
+        {
+            if (detector.NeedsProposals)
+                throw new ArgumentException($"--proposals {ProposalSpec.RpnWord} needs a Faster R-CNN model; this one is {detector.Model.Architecture.Name()} (use 'auto' or a .npz file)");
+            return null;
+        }
+        var source = spec.Open(dataset, cacheDir);
         return image => source.ProposalsFor(image.Id, image.Width, image.Height);
     }
 

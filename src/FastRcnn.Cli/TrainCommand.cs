@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRcnn.Data;
-using FastRcnn.Proposals;
 using FastRcnn.Imaging;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
-using FastRcnn.Runtime;
 using FastRcnn.Pretraining;
+using FastRcnn.Proposals;
+using FastRcnn.Runtime;
 using FastRcnn.Training;
 using Spectre.Console;
 
@@ -99,7 +99,7 @@ public static class TrainCommand
             CpuRuntime.RetainFreedMemory(parse.GetValue(a.RetainMemory) ?? BackboneFactory.Spec(options.Backbone).Name == "small");
 
             string datasetPath = options.Dataset ?? throw new ArgumentException("--dataset is required (or \"dataset\" in --config).");
-            string proposalSpec = options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'.");
+            var proposalSpec = ProposalSpec.Parse(options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'."));
             var dataset = DatasetLoader.Load(datasetPath, options.Split);
             if (dataset.Images.Count == 0)
                 throw new ArgumentException($"{dataset.Source}: split '{options.Split ?? "(all)"}' has no images.");
@@ -170,7 +170,7 @@ public static class TrainCommand
         if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
         if (parse.GetValue(a.Split) is { } split) o = o with { Split = split };
         if (parse.GetValue(a.Proposals) is { } proposals)
-            o = o with { Proposals = proposals.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase) ? TrainingProposals.Auto : Path.GetFullPath(proposals) };
+            o = o with { Proposals = ProposalSpec.Parse(proposals).ToString() };
         if (parse.GetValue(a.Weights) is { } weights) o = o with { Weights = Path.GetFullPath(BuiltinWeights.Resolve(weights)) };
         if (parse.GetValue(a.MultiScale)) o = o with { Scales = TrainingOptions.MultiScaleSides, MaxSize = 2000 };
         if (parse.GetValue(a.Scales) is { Length: > 0 } scales) o = o with { Scales = scales };
@@ -222,16 +222,16 @@ public static class TrainCommand
     }
 
     /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>
-    internal static Modeling.PrecomputedProposals OpenProposals(string spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
+    internal static PrecomputedProposals OpenProposals(ProposalSpec spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
     {
-        if (!spec.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase)) return DatasetProposals.Load(spec, dataset);
-        Modeling.PrecomputedProposals? result = null;
+        if (spec.Kind != ProposalSpecKind.SelectiveSearch) return spec.Open(dataset, cacheDir);
+        PrecomputedProposals? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"selective search ({what} images, cached)", maxValue: dataset.Images.Count);
-                result = DatasetProposals.ComputeOrLoad(dataset, cacheDir: cacheDir, progress: new Progress<ProposalProgress>(p => task.Value = Math.Max(task.Value, p.Done)), cancel: cancel);
+                result = spec.Open(dataset, cacheDir, new Progress<ProposalProgress>(p => task.Value = Math.Max(task.Value, p.Done)), cancel);
                 task.Value = dataset.Images.Count;
             });
         return result!;
@@ -247,7 +247,7 @@ public static class TrainCommand
         if (options.ValidateEvery <= 0) throw new ArgumentException("--val-split needs --validate-every N.");
         var val = DatasetLoader.Load(options.Dataset!, valSplit);
         if (val.Images.Count == 0) throw new ArgumentException($"{val.Source}: validation split '{valSplit}' has no images.");
-        var proposals = OpenProposals(options.Proposals!, val, parse.GetValue(a.CacheDir), "validation", cancel);
+        var proposals = OpenProposals(ProposalSpec.Parse(options.Proposals!), val, parse.GetValue(a.CacheDir), "validation", cancel);
         trainer.Validator = request => RoiEvaluation.Evaluate(request.Model, val.Images, proposals, options, cancel: cancel).ToDictionary();
     }
 

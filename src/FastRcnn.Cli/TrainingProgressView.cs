@@ -49,14 +49,21 @@ internal static class TrainingProgressView
         return result!;
     }
 
-    /// <summary>"it 120/6000 loss 0.532 (now 0.498: cls 0.311, box 0.187) acc 0.86 lr 0.01 4.2 it/s ETA 0:23:10".</summary>
+    /// <summary>"it 120/6000 loss 0.532 (now 0.498: cls 0.311, box_reg 0.187) acc 0.86 lr 0.01 4.2 it/s ETA 0:23:10".</summary>
     public static string Describe(TrainingProgress p)
     {
         var s = p.Step;
         string eta = p.Remaining.TotalHours >= 1 ? p.Remaining.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : p.Remaining.ToString(@"m\:ss", CultureInfo.InvariantCulture);
         return string.Create(CultureInfo.InvariantCulture,
-            $"it {s.Iteration}/{p.TotalIterations} loss {p.SmoothedLoss:F3} (now {s.Loss:F3}: cls {s.ClassificationLoss:F3}, box {s.BoxLoss:F3}) acc {s.Accuracy:F2} lr {s.LearningRate:G3} {p.IterationsPerSecond:F2} it/s ETA {eta}");
+            $"it {s.Iteration}/{p.TotalIterations} loss {p.SmoothedLoss:F3} (now {s.Loss:F3}: {LossText(s)}) acc {s.Accuracy:F2} lr {s.LearningRate:G3} {p.IterationsPerSecond:F2} it/s ETA {eta}");
     }
+
+    /// <summary>"cls 0.311, box_reg 0.187": each named loss of the step without its "loss_" prefix.</summary>
+    public static string LossText(TrainingStep step) =>
+        string.Join(", ", step.Losses.Select(l => string.Create(CultureInfo.InvariantCulture, $"{ShortName(l.Key)} {l.Value:F3}")));
+
+    /// <summary>A loss name without its "loss_" prefix.</summary>
+    public static string ShortName(string lossName) => lossName.StartsWith("loss_", StringComparison.Ordinal) ? lossName[5..] : lossName;
 
     /// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread.</summary>
     private sealed class Inline<T>(Action<T> report) : IProgress<T>

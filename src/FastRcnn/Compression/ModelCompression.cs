@@ -107,7 +107,7 @@ public sealed record CompressionReport(IReadOnlyList<LayerCompressionReport> Lay
 }
 
 /// <summary>A compressed copy of a model (the caller disposes it) and what was done.</summary>
-public sealed record CompressedModel(FastRcnnModel Model, CompressionReport Report);
+public sealed record CompressedModel(TwoStageModel Model, CompressionReport Report);
 
 /// <summary>
 /// Truncated SVD of a trained model's box head (SPEC §7): each chosen fc layer W (u×v, bias b) becomes
@@ -123,7 +123,7 @@ public static class ModelCompression
 {
     /// <summary>A new model equal to <paramref name="model"/> except for the factored layers, and the report.</summary>
     /// <exception cref="ArgumentException">No layer is chosen, or a rank does not fit its layer (the message names the layer, its shape and the allowed ranks).</exception>
-    public static CompressedModel Compress(FastRcnnModel model, SvdCompressionOptions options)
+    public static CompressedModel Compress(TwoStageModel model, SvdCompressionOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -153,7 +153,7 @@ public static class ModelCompression
                 ranks = ranks.With(layer, factor.Rank);
             }
 
-            var compressed = new FastRcnnModel(model.Spec.Name, model.NumClasses, model.Seed, model.Options with { HeadRanks = ranks });
+            var compressed = new TwoStageModel(model.Spec.Name, model.NumClasses, model.Seed, model.Options with { HeadRanks = ranks });
             CopyMatchingWeights(model, compressed);
             foreach (var (layer, factor) in factors)
                 compressed.BoxHead.SetFactors(layer, factor.First, factor.Second, factor.Bias!);
@@ -210,7 +210,7 @@ public static class ModelCompression
     }
 
     /// <summary>Copies every weight of <paramref name="from"/> whose name and shape <paramref name="to"/> shares (all but re-shaped head layers).</summary>
-    private static void CopyMatchingWeights(FastRcnnModel from, FastRcnnModel to)
+    private static void CopyMatchingWeights(TwoStageModel from, TwoStageModel to)
     {
         var source = from.state_dict();
         using var noGrad = no_grad();

@@ -44,18 +44,20 @@ public sealed record StageTimes(TimeSpan Proposals, TimeSpan Conv, TimeSpan RoiP
 public sealed record DetectionResult(IReadOnlyList<DetectedObject> Objects, int ProposalCount, StageTimes Times);
 
 /// <summary>
-/// The library facade for detection: a trained model and its class names; images from files,
-/// memory or tensors; proposals given or computed by selective search. Per image: scale (one level
-/// per test scale; with several, each RoI is pooled from the level where its scaled area is closest
-/// to 224²), preprocess for the backbone, conv once per level, pool the (deduplicated) RoIs, fc6, fc7,
-/// softmax scores and class-specific boxes decoded against the proposals in original pixels, clipped,
+/// The library facade for detection, for every architecture of the family: a trained <see cref="TwoStageModel"/> and
+/// its class names; images from files, memory or tensors. Per image: proposals (given, or selective search when the
+/// model takes external ones; a Faster R-CNN model computes its own), the test transform (<see cref="ImageTransform"/>:
+/// one level per test scale, preprocessed for the backbone), the model's forward path
+/// (<see cref="TwoStageModel.Predict(TestImage, Tensor?, PredictOptions?, StageClock?)"/>: conv once per level, each
+/// RoI pooled from its level, deduplicated, fc6, fc7, softmax scores and class-specific boxes in original pixels),
 /// then <see cref="DetectionPostprocessor"/>. Not thread-safe: one detector per thread.
 /// </summary>
 public sealed class Detector : IDisposable
 {
     private readonly SelectiveSearch _selectiveSearch;
+    private readonly ImageTransform _transform;
 
-    public Detector(FastRcnnModel model, IReadOnlyList<string> classNames, DetectorOptions? options = null)
+    public Detector(TwoStageModel model, IReadOnlyList<string> classNames, DetectorOptions? options = null)
     {
         if (classNames.Count != model.NumClasses)
             throw new ArgumentException($"the model has {model.NumClasses} object classes but {classNames.Count} class names were given");
@@ -63,6 +65,7 @@ public sealed class Detector : IDisposable
         ClassNames = classNames;
         Options = options ?? new DetectorOptions();
         _selectiveSearch = new SelectiveSearch(Options.Proposals);
+        _transform = new ImageTransform(Options.EffectiveScales, Options.MaxSize, model.Pixels);
         Model.eval();
     }
 
@@ -73,11 +76,14 @@ public sealed class Detector : IDisposable
         return new Detector(loaded.Model, loaded.Info.ClassNames, options);
     }
 
-    public FastRcnnModel Model { get; }
+    public TwoStageModel Model { get; }
     public IReadOnlyList<string> ClassNames { get; }
     public DetectorOptions Options { get; }
 
-    /// <summary>Detects objects in an image file (JPEG, PNG, BMP); <paramref name="proposals"/> (R,4) in its pixels, or null for selective search.</summary>
+    /// <summary>Whether <see cref="Detect(RgbImage, Tensor?)"/> runs selective search when no proposals are given (Fast R-CNN models).</summary>
+    public bool NeedsProposals => !Model.ComputesProposals;
+
+    /// <summary>Detects objects in an image file (JPEG, PNG, BMP); <paramref name="proposals"/> (R,4) in its pixels, or null for the model's own or selective search.</summary>
     public DetectionResult Detect(string imagePath, Tensor? proposals = null) => Detect(ImageIO.Read(imagePath), proposals);
 
     /// <summary>Detects objects in a decoded image.</summary>
@@ -85,51 +91,37 @@ public sealed class Detector : IDisposable
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
-        if (proposals is null)
+        if (proposals is null && NeedsProposals)
             proposals = _selectiveSearch.Run(image.Data, image.Width, image.Height).ToTensor();
         var proposalTime = clock.Elapsed;
         var result = Detect(image.ToTensor(), proposals);
-        return result with { Times = result.Times with { Proposals = proposalTime } };
+        return result with { Times = result.Times with { Proposals = result.Times.Proposals + proposalTime } };
     }
 
-    /// <summary>Detects objects in an RGB image tensor (3,H,W), uint8 or float 0–255, with proposals (R,4) in its pixels.</summary>
-    public DetectionResult Detect(Tensor rgb, Tensor proposals)
+    /// <summary>
+    /// Detects objects in an RGB image tensor (3,H,W), uint8 or float 0–255, with proposals (R,4) in its pixels (null
+    /// for a model that computes its own).
+    /// </summary>
+    public DetectionResult Detect(Tensor rgb, Tensor? proposals)
     {
         if (rgb.dim() != 3 || rgb.shape[0] != 3)
             throw new ArgumentException($"image must be (3,H,W) RGB, got [{string.Join(", ", rgb.shape)}]", nameof(rgb));
-        if (proposals.dim() != 2 || proposals.shape[1] != 4)
+        if (proposals is not null && (proposals.dim() != 2 || proposals.shape[1] != 4))
             throw new ArgumentException($"proposals must be (R,4), got [{string.Join(", ", proposals.shape)}]", nameof(proposals));
+        if (proposals is null && NeedsProposals)
+            throw new ArgumentException($"a {Model.Architecture.Name()} model needs proposals (R,4): pass them, or detect from an RgbImage or a file to run selective search", nameof(proposals));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        int height = (int)rgb.shape[1], width = (int)rgb.shape[2];
-        var boxes = BoxClip(proposals.to_type(ScalarType.Float32), height, width);
-        var clock = Stopwatch.StartNew();
-        TimeSpan Lap() { var t = clock.Elapsed; clock.Restart(); return t; }
-
-        using var pyramid = new ImagePyramid(Options.EffectiveScales
-            .Select(s => ImageScaling.Scale(rgb, s, Options.MaxSize)).ToArray());
-        using var batch = Batching.Pad(pyramid.Levels.Select(l => Model.Pixels.Apply(l.Image)).ToArray());
-        var features = Model.Features(batch.Images);
-        var conv = Lap();
-
-        var (rois, _) = pyramid.ProjectRois(boxes, Options.CanonicalRoiSize);
-        var (scored, inverse) = Options.Deduplicate ? RoiDeduplication.Run(rois, Model.Spec.SpatialScale) : (rois, null);
-        var pooled = Model.PoolRois(features, scored);
-        var pooling = Lap();
-        var fc6 = Model.BoxHead.Fc6(pooled);
-        var fc6Time = Lap();
-        var fc7 = Model.BoxHead.Fc7(fc6);
-        var fc7Time = Lap();
-        var (logits, deltas) = Model.Predictor.forward(fc7);
-        if (inverse is not null) { logits = logits.index_select(0, inverse); deltas = deltas.index_select(0, inverse); }
-        var probabilities = nn.functional.softmax(logits, 1);
-        var decoded = Model.Options.BoxCoder.DecodeClipped(deltas, boxes, height, width);
-        var outputs = Lap();
-
-        using var detections = DetectionPostprocessor.Run(probabilities, decoded, Options.Postprocess);
+        var clock = new StageClock();
+        using var image = _transform.Apply(rgb);
+        clock.Lap(DetectionStage.Conv);
+        using var predictions = Model.Predict(image, proposals, new PredictOptions(Options.CanonicalRoiSize, Options.Deduplicate), clock);
+        using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes, Options.Postprocess);
         var objects = ToObjects(detections);
-        var nms = Lap();
-        return new DetectionResult(objects, (int)boxes.shape[0], new StageTimes(default, conv, pooling, fc6Time, fc7Time, outputs, nms));
+        clock.Lap(DetectionStage.Nms);
+        var times = new StageTimes(clock[DetectionStage.Proposals], clock[DetectionStage.Conv], clock[DetectionStage.RoiPooling],
+            clock[DetectionStage.Fc6], clock[DetectionStage.Fc7], clock[DetectionStage.Outputs], clock[DetectionStage.Nms]);
+        return new DetectionResult(objects, (int)predictions.Proposals.shape[0], times);
     }
 
     private List<DetectedObject> ToObjects(DetectionTensors detections)
@@ -143,8 +135,6 @@ public sealed class Detector : IDisposable
             objects.Add(new DetectedObject(ClassNames[(int)c[i] - 1], (int)c[i], s[i], new BoundingBox(b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3])));
         return objects;
     }
-
-    private static Tensor BoxClip(Tensor boxes, int height, int width) => Ops.BoxOps.Clip(boxes, height, width);
 
     /// <summary>Disposes the model (the detector owns it).</summary>
     public void Dispose() => Model.Dispose();

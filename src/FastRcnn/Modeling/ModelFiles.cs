@@ -14,6 +14,7 @@ namespace FastRcnn.Modeling;
 /// What <c>model.json</c> records about a saved model: enough to rebuild the network and to predict
 /// consistently (the box coder's normalisation travels with the weights, SPEC §5).
 /// </summary>
+/// <param name="Architecture">The member of the family (<c>architecture</c>; files of versions 1 and 2 are Fast R-CNN).</param>
 /// <param name="Backbone">Backbone name (<see cref="BackboneFactory.Create(string, long)"/>).</param>
 /// <param name="ClassNames">The K object class names; name i is class i+1 (class 0 is background).</param>
 /// <param name="PixelPreprocessing">Name of the input convention (<see cref="Data.Transforms.PixelPreprocessing.FromName"/>).</param>
@@ -22,6 +23,7 @@ namespace FastRcnn.Modeling;
 /// <param name="Seed">Seed of the run that produced the model.</param>
 /// <param name="TrainingConfig">The effective training configuration, free-form (null when none was given).</param>
 public sealed record ModelInfo(
+    DetectorArchitecture Architecture,
     string Backbone,
     IReadOnlyList<string> ClassNames,
     string PixelPreprocessing,
@@ -35,17 +37,27 @@ public sealed record ModelInfo(
 
     /// <summary>How the model was compressed (<c>compression</c>, free-form; null when it was not).</summary>
     public JsonObject? Compression { get; init; }
+
+    /// <summary>The file format version it was read from (<see cref="ModelFiles.CurrentVersion"/> for new files).</summary>
+    public int Version { get; init; } = ModelFiles.CurrentVersion;
+
+    /// <summary>SHA-256 (hex) of <c>model.safetensors</c> as saved (<c>weights_sha256</c>; null in files of versions 1 and 2).</summary>
+    public string? WeightsSha256 { get; init; }
+
+    /// <summary>SHA-256 (hex) of the class names as saved, one per line (<c>classes_sha256</c>; null in versions 1 and 2).</summary>
+    public string? ClassesSha256 { get; init; }
 }
 
 /// <summary>A model read back by <see cref="ModelFiles.Load"/> and its description.</summary>
-public sealed record LoadedModel(FastRcnnModel Model, ModelInfo Info);
+public sealed record LoadedModel(TwoStageModel Model, ModelInfo Info);
 
 /// <summary>
 /// A trained model as a directory: <c>model.safetensors</c> (every weight, under its state-dict name,
 /// readable by Python's <c>safetensors</c>) and <c>model.json</c> (<see cref="ModelInfo"/>). Both are
-/// written to a temporary name and renamed into place. A model whose box head is factored by truncated
-/// SVD (<see cref="BoxHeadRanks"/>) records the ranks in <c>box_head_ranks</c> and is written as version 2,
-/// so that builds without factored layers reject it by its version; dense models stay version 1.
+/// written to a temporary name and renamed into place. Version 3 (written now) records the architecture and the
+/// SHA-256 of the weights file and of the class list, both checked on load, so a corrupted weights file or an edited
+/// class list is refused instead of predicting silently. Versions 1 (dense Fast R-CNN) and 2 (box head factored by
+/// truncated SVD, <c>box_head_ranks</c>) still load, as Fast R-CNN models, and predict as they did.
 /// </summary>
 public static class ModelFiles
 {
@@ -54,11 +66,14 @@ public static class ModelFiles
     private const string Format = "fastrcnn-model";
     private const int DenseVersion = 1, FactoredVersion = 2;
 
+    /// <summary>The version of files written now: 3, with the architecture and the SHA-256 checks.</summary>
+    public const int CurrentVersion = 3;
+
     /// <summary>
     /// Saves <paramref name="model"/> with its K <paramref name="classNames"/> into <paramref name="directory"/> (created
     /// when missing), recording <paramref name="trainingConfig"/> and <paramref name="compression"/> (free-form) in model.json.
     /// </summary>
-    public static void Save(string directory, FastRcnnModel model, IReadOnlyList<string> classNames,
+    public static void Save(string directory, TwoStageModel model, IReadOnlyList<string> classNames,
         JsonObject? trainingConfig = null, JsonObject? compression = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -66,14 +81,16 @@ public static class ModelFiles
             throw new ArgumentException($"The model has {model.NumClasses} classes but {classNames.Count} class names were given.", nameof(classNames));
         Directory.CreateDirectory(directory);
         var state = model.state_dict();
-        SafeTensors.Write(Path.Combine(directory, WeightsFileName), state, new Dictionary<string, string> { ["format"] = "pt" });
+        string weightsPath = Path.Combine(directory, WeightsFileName);
+        SafeTensors.Write(weightsPath, state, new Dictionary<string, string> { ["format"] = "pt" });
 
         var coder = model.Options.BoxCoder;
         var ranks = model.BoxHead.Ranks;
         var json = new JsonObject
         {
             ["format"] = Format,
-            ["version"] = ranks.IsDense ? DenseVersion : FactoredVersion,
+            ["version"] = CurrentVersion,
+            ["architecture"] = model.Architecture.Name(),
             ["backbone"] = model.Spec.Name,
             ["classes"] = new JsonArray(classNames.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
             ["pixel_preprocessing"] = model.Pixels.Name,
@@ -85,6 +102,8 @@ public static class ModelFiles
             },
             ["box_head_ranks"] = new JsonObject { ["fc6"] = ranks.Fc6, ["fc7"] = ranks.Fc7 },
             ["seed"] = model.Seed,
+            ["weights_sha256"] = Sha256OfFile(weightsPath),
+            ["classes_sha256"] = Sha256OfClasses(classNames),
             ["training_config"] = trainingConfig?.DeepClone(),
         };
         if (compression is not null) json["compression"] = compression.DeepClone();
@@ -100,7 +119,7 @@ public static class ModelFiles
     /// output); anything else there is an error, so that no other file is lost.
     /// </summary>
     /// <exception cref="IOException"><paramref name="directory"/> is a file or holds other files (the message names it).</exception>
-    public static void SaveAsNewDirectory(string directory, FastRcnnModel model, IReadOnlyList<string> classNames,
+    public static void SaveAsNewDirectory(string directory, TwoStageModel model, IReadOnlyList<string> classNames,
         JsonObject? trainingConfig = null, JsonObject? compression = null)
     {
         string path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
@@ -151,20 +170,38 @@ public static class ModelFiles
         {
             if (root["format"]?.GetValue<string>() != Format) throw Bad($"\"format\" must be \"{Format}\"");
             int version = root["version"]!.GetValue<int>();
-            if (version is not (DenseVersion or FactoredVersion)) throw Bad($"unsupported version {version} (this build reads {DenseVersion} and {FactoredVersion})");
+            if (version is not (DenseVersion or FactoredVersion or CurrentVersion))
+                throw Bad($"unsupported version {version} (this build reads {DenseVersion} to {CurrentVersion}; a newer FastRcnn wrote it?)");
+            var architecture = DetectorArchitecture.FastRcnn;
+            if (version >= CurrentVersion)
+            {
+                try { architecture = DetectorArchitectures.Parse(root["architecture"]!.GetValue<string>()); }
+                catch (ArgumentException e) { throw Bad($"\"architecture\": {e.Message}"); }
+            }
             var classes = root["classes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
             if (classes.Count == 0) throw Bad("\"classes\" is empty");
             var coderNode = root["box_coder"]!.AsObject();
             var w = coderNode["weights"]!.AsArray().Select(n => n!.GetValue<double>()).ToArray();
             if (w.Length != 4) throw Bad($"\"box_coder.weights\" needs 4 numbers, got {w.Length}");
             var coder = new BoxCoder(w[0], w[1], w[2], w[3]) { ClampLog = coderNode["clamp_log"]?.GetValue<double>() ?? BoxCoder.DefaultClampLog };
+            string? Hash(string field)
+            {
+                if (version < CurrentVersion) return null;
+                string hash = root[field]!.GetValue<string>();
+                if (hash.Length != 64 || !hash.All(char.IsAsciiHexDigit)) throw Bad($"\"{field}\" must be 64 hex digits, got '{hash}'");
+                return hash.ToLowerInvariant();
+            }
             return new ModelInfo(
+                architecture,
                 root["backbone"]!.GetValue<string>(), classes, root["pixel_preprocessing"]!.GetValue<string>(),
                 root["roi_pool_size"]!.GetValue<int>(), coder, root["seed"]?.GetValue<long>() ?? 0,
                 root["training_config"] is JsonObject config ? (JsonObject)config.DeepClone() : null)
             {
                 HeadRanks = ReadRanks(root["box_head_ranks"], Bad),
                 Compression = root["compression"] is JsonObject compression ? (JsonObject)compression.DeepClone() : null,
+                Version = version,
+                WeightsSha256 = Hash("weights_sha256"),
+                ClassesSha256 = Hash("classes_sha256"),
             };
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
@@ -208,6 +245,11 @@ public static class ModelFiles
         if (spec.PooledSize != info.RoiPoolSize)
             throw new InvalidDataException($"{infoPath}: roi_pool_size {info.RoiPoolSize} differs from backbone '{spec.Name}' ({spec.PooledSize}).");
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{weightsPath}: no such weights file", weightsPath);
+        if (info.ClassesSha256 is not null && Sha256OfClasses(info.ClassNames) != info.ClassesSha256)
+            throw new InvalidDataException($"{infoPath}: the class list ({string.Join(", ", info.ClassNames)}) is not the one the model was saved with " +
+                "(classes_sha256 differs): class names were reordered or edited, so predictions would carry the wrong names.");
+        if (info.WeightsSha256 is not null && Sha256OfFile(weightsPath) != info.WeightsSha256)
+            throw new InvalidDataException($"{weightsPath}: the file's SHA-256 differs from weights_sha256 in {infoPath}: the weights are corrupted or were replaced.");
 
         var contents = SafeTensors.Read(weightsPath);
         var file = contents.Tensors.ToDictionary(t => t.Key, t => t.Value);
@@ -216,10 +258,10 @@ public static class ModelFiles
                 $"{weightsPath}: cls_score has {clsScore.shape[0]} outputs ({clsScore.shape[0] - 1} classes + background) " +
                 $"but {infoPath} lists {info.ClassNames.Count} classes.");
 
-        var options = new FastRcnnOptions { BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks };
+        var options = new TwoStageOptions { Architecture = info.Architecture, BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks };
         if (BoxHead.RankError(spec.Fc6Inputs, spec.Fc6Width, spec.Fc7Width, info.HeadRanks) is string rankError)
             throw new InvalidDataException($"{infoPath}: box_head_ranks: {rankError}.");
-        var model = new FastRcnnModel(info.Backbone, info.ClassNames.Count, info.Seed, options);
+        var model = new TwoStageModel(info.Backbone, info.ClassNames.Count, info.Seed, options);
         var state = model.state_dict();
         var missing = state.Keys.Where(k => !file.ContainsKey(k)).ToList();
         if (missing.Count > 0)
@@ -242,4 +284,16 @@ public static class ModelFiles
         foreach (var value in file.Values) value.Dispose();
         return new LoadedModel(model, info);
     }
+
+    /// <summary>SHA-256 of a file's bytes, lower-case hex.</summary>
+    public static string Sha256OfFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>SHA-256 of the class names, one per line (UTF-8, each followed by '\n'), lower-case hex.</summary>
+    public static string Sha256OfClasses(IEnumerable<string> classNames) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(string.Concat(classNames.Select(n => n + "\n")))));
 }

@@ -2,6 +2,7 @@ using FastRcnn.Data;
 using FastRcnn.Data.Transforms;
 using FastRcnn.Imaging;
 using FastRcnn.Modeling;
+using FastRcnn.Proposals;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,7 +50,7 @@ public sealed record MiniBatchImage(
 }
 
 /// <summary>
-/// A mini-batch ready for <see cref="FastRcnnModel.Loss"/>: N preprocessed images padded into
+/// A mini-batch ready for <see cref="TwoStageModel.Loss"/>: N preprocessed images padded into
 /// <see cref="Images"/> (N,3,H'max,W'max) (zeros at the bottom and right: the mean colour after
 /// preprocessing, as py-faster-rcnn) and per image the proposals and ground truth in its scaled pixels.
 /// Owns its tensors: dispose it after the step.
@@ -67,6 +68,10 @@ public sealed class MiniBatch(long iteration, Tensor images, IReadOnlyList<Image
 
     /// <summary>How each image was drawn and transformed.</summary>
     public IReadOnlyList<MiniBatchImage> Info { get; } = info;
+
+    /// <summary>Each image's scaled size before padding and its scale factor, as the model takes them.</summary>
+    public IReadOnlyList<Modeling.ProposalGenerators.InputImageSize> Sizes =>
+        Info.Select(i => new Modeling.ProposalGenerators.InputImageSize(i.Height, i.Width, i.ScaleFactor)).ToArray();
 
     public void Dispose()
     {

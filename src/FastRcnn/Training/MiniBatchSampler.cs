@@ -1,6 +1,7 @@
 using FastRcnn.Data;
 using FastRcnn.Data.Transforms;
 using FastRcnn.Modeling;
+using FastRcnn.Proposals;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Training;

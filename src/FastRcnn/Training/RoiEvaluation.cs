@@ -1,8 +1,9 @@
-using TorchSharp;
 using System.Globalization;
 using FastRcnn.Data;
 using FastRcnn.Modeling;
 using FastRcnn.Ops;
+using FastRcnn.Proposals;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Training;
@@ -38,7 +39,7 @@ public sealed record RoiMetrics(int Images, int Rois, int ForegroundRois, double
         $"{Images} images, {Rois} RoIs ({ForegroundRois} fg): accuracy {Accuracy:F3} (fg {ForegroundAccuracy:F3}, bg {BackgroundAccuracy:F3}), cls loss {ClassificationLoss:F3}");
 }
 
-/// <summary>Computes <see cref="RoiMetrics"/> with <see cref="FastRcnnModel.Predict"/>.</summary>
+/// <summary>Computes <see cref="RoiMetrics"/> with <see cref="TwoStageModel.Predict(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor?)"/>.</summary>
 public static class RoiEvaluation
 {
     /// <summary>
@@ -46,7 +47,7 @@ public static class RoiEvaluation
     /// <paramref name="shortSide"/>, default the middle of <see cref="TrainingOptions.Scales"/>, capped at
     /// <see cref="TrainingOptions.MaxSize"/>), labelling proposals with the thresholds of <paramref name="options"/>.
     /// </summary>
-    public static RoiMetrics Evaluate(FastRcnnModel model, IReadOnlyList<ImageRecord> images, IProposalSource proposals,
+    public static RoiMetrics Evaluate(TwoStageModel model, IReadOnlyList<ImageRecord> images, IProposalSource proposals,
         TrainingOptions options, int? shortSide = null, CancellationToken cancel = default)
     {
         int side = shortSide ?? options.Scales.Order().ElementAt(options.Scales.Count / 2);

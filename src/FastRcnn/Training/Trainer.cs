@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FastRcnn.Data;
 using FastRcnn.Modeling;
+using FastRcnn.Proposals;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,7 +44,7 @@ public sealed class Trainer : IDisposable
     /// <see cref="TrainingOptions.CreateModel"/>) on <paramref name="dataset"/> with <paramref name="proposals"/>.
     /// With <paramref name="outputDirectory"/> null nothing is written.
     /// </summary>
-    public Trainer(FastRcnnModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, string? outputDirectory = null)
+    public Trainer(TwoStageModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, string? outputDirectory = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentNullException.ThrowIfNull(dataset);
@@ -59,7 +60,7 @@ public sealed class Trainer : IDisposable
         _optimizer = new MomentumSgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
     }
 
-    public FastRcnnModel Model { get; }
+    public TwoStageModel Model { get; }
 
     public TrainingOptions Options { get; }
 
@@ -191,30 +192,33 @@ public sealed class Trainer : IDisposable
         torch.random.manual_seed(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Dropout, i));
         Model.ReseedSampler(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Sampler, i));
         Model.train();
-        var output = Model.Loss(batch.Images, batch.Targets);
-        double cls = output.Losses.Classification.item<float>(), box = output.Losses.BoxRegression.item<float>();
-        double total = output.Losses.Total.item<float>();
-        foreach (var (name, value) in new[] { ("classification", cls), ("box regression", box), ("total", total) })
+        using var output = Model.Loss(batch.Images, batch.Targets, batch.Sizes);
+        var total = output.Total();
+        var losses = output.Losses.Values();
+        double totalValue = total.item<float>();
+        foreach (var (name, value) in losses.Append(new("total loss", totalValue)))
         {
             if (double.IsFinite(value)) continue;
             string where = LastCheckpoint is null ? "No checkpoint had been written yet." : $"The last good checkpoint is {LastCheckpoint}.";
-            throw new TrainingDivergedException(i, name + " loss", value, LastCheckpoint,
-                $"Training diverged at iteration {i}: the {name} loss is {value} (classification {cls}, box regression {box}, lr {lr}); " +
+            string all = string.Join(", ", losses.Select(l => $"{l.Key} {l.Value}"));
+            throw new TrainingDivergedException(i, name, value, LastCheckpoint,
+                $"Training diverged at iteration {i}: {name} is {value} ({all}, lr {lr}); " +
                 $"stopped before updating the weights. {where} Lower the learning rate or check the boxes of images {string.Join(", ", batch.Info.Select(b => b.Id))}.");
         }
-        _skippedImages += output.SkippedImages;
-        if (output.HasRois)
+        _skippedImages += output.Stats.SkippedImages;
+        if (output.HasLosses)
         {
             _optimizer.ZeroGrad();
-            output.Losses.Total.backward();
+            total.backward();
             _optimizer.Step();
         }
         else
         {
             _skippedBatches++;
         }
-        return new TrainingStep(i, lr, total, cls, box, output.Accuracy, output.ForegroundRois, output.BackgroundRois,
-            output.SkippedImages, clock.Elapsed.TotalSeconds, _secondsBefore + session.Elapsed.TotalSeconds);
+        var stats = output.Stats;
+        return new TrainingStep(i, lr, totalValue, losses, stats.Accuracy, stats.ForegroundRois, stats.BackgroundRois,
+            stats.SkippedImages, clock.Elapsed.TotalSeconds, _secondsBefore + session.Elapsed.TotalSeconds);
     }
 
     private TrainingProgress ProgressOf(TrainingStep step)

@@ -37,7 +37,7 @@ public sealed record TrainingCheckpoint(
     /// Writes <paramref name="model"/>'s weights and <paramref name="optimizer"/>'s momentum to <paramref name="path"/>.
     /// <paramref name="classNames"/> are the K object classes (background excluded).
     /// </summary>
-    public static void Write(string path, FastRcnnModel model, MomentumSgd optimizer, long iteration, TrainingOptions options,
+    public static void Write(string path, TwoStageModel model, MomentumSgd optimizer, long iteration, TrainingOptions options,
         IReadOnlyList<string> classNames, TrainingTotals totals)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -98,7 +98,7 @@ public sealed record TrainingCheckpoint(
     /// (parameters without a stored buffer get none, as before their first update).
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint does not fit the model (the message names the file and the tensor).</exception>
-    public void Restore(FastRcnnModel model, MomentumSgd optimizer)
+    public void Restore(TwoStageModel model, MomentumSgd optimizer)
     {
         if (!string.Equals(Backbone, model.Spec.Name, StringComparison.Ordinal))
             throw new InvalidDataException($"{Path}: the checkpoint is of backbone '{Backbone}', the model is '{model.Spec.Name}'.");

@@ -3,14 +3,14 @@ using FastRcnn.Modeling;
 namespace FastRcnn.Training;
 
 /// <summary>
-/// What one SGD iteration did (a row of the loss log). Losses are those of the mini-batch before the
-/// update: L = L_cls + λ·L_loc (SPEC §5), L_loc summed over the foreground RoIs and divided by R.
+/// What one SGD iteration did (a row of the loss log). Losses are those of the mini-batch before the update, by
+/// name (<see cref="Modeling.LossNames"/>: <c>loss_cls</c> and <c>loss_box_reg</c> = λ·L_loc for the RoI heads, SPEC §5;
+/// <c>loss_rpn_cls</c> and <c>loss_rpn_box_reg</c> for a region proposal network); <see cref="Loss"/> is their sum.
 /// </summary>
 /// <param name="Iteration">i, 1-based.</param>
 /// <param name="LearningRate">The weights' rate used by this step (biases: twice).</param>
 /// <param name="Loss">L, the total.</param>
-/// <param name="ClassificationLoss">L_cls, mean softmax cross-entropy over the R RoIs.</param>
-/// <param name="BoxLoss">λ·L_loc.</param>
+/// <param name="Losses">Each named loss, in the model's order.</param>
 /// <param name="Accuracy">Share of the sampled RoIs whose arg-max class is their label (NaN without RoIs).</param>
 /// <param name="ForegroundRois">Foreground RoIs of the batch.</param>
 /// <param name="BackgroundRois">Background RoIs of the batch.</param>
@@ -18,15 +18,24 @@ namespace FastRcnn.Training;
 /// <param name="Seconds">Wall time of the iteration (waiting for the batch, forward, backward, update).</param>
 /// <param name="ElapsedSeconds">Training wall time so far, over all resumed sessions.</param>
 public sealed record TrainingStep(
-    long Iteration, double LearningRate, double Loss, double ClassificationLoss, double BoxLoss, double Accuracy,
-    int ForegroundRois, int BackgroundRois, int SkippedImages, double Seconds, double ElapsedSeconds);
+    long Iteration, double LearningRate, double Loss, IReadOnlyList<KeyValuePair<string, double>> Losses, double Accuracy,
+    int ForegroundRois, int BackgroundRois, int SkippedImages, double Seconds, double ElapsedSeconds)
+{
+    /// <summary>The loss named <paramref name="name"/>, or NaN when this step has none of that name.</summary>
+    public double LossOf(string name)
+    {
+        foreach (var (n, v) in Losses)
+            if (n == name) return v;
+        return double.NaN;
+    }
+}
 
 /// <summary>Sent before each iteration's forward pass; hooks may inspect or change the model and the batch.</summary>
 /// <param name="Iteration">i, 1-based.</param>
 /// <param name="LearningRate">The weights' rate of this step.</param>
 /// <param name="Batch">The mini-batch about to be used (owned by the trainer).</param>
 /// <param name="Model">The model being trained.</param>
-public sealed record TrainingStepStarting(long Iteration, double LearningRate, MiniBatch Batch, FastRcnnModel Model);
+public sealed record TrainingStepStarting(long Iteration, double LearningRate, MiniBatch Batch, TwoStageModel Model);
 
 /// <summary>What the progress display shows after each iteration.</summary>
 /// <param name="Step">The iteration just finished.</param>
@@ -42,7 +51,7 @@ public sealed record CheckpointWritten(long Iteration, string Path);
 /// <summary>What the validation callback is given.</summary>
 /// <param name="Iteration">Iterations completed.</param>
 /// <param name="Model">The model, in eval mode during the callback.</param>
-public sealed record ValidationRequest(long Iteration, FastRcnnModel Model);
+public sealed record ValidationRequest(long Iteration, TwoStageModel Model);
 
 /// <summary>The metrics a validation callback returned at <paramref name="Iteration"/>.</summary>
 public sealed record ValidationResult(long Iteration, IReadOnlyDictionary<string, double> Metrics);
@@ -72,7 +81,7 @@ public sealed class TrainingDivergedException(long iteration, string quantity, d
     /// <summary>The iteration (1-based) at which the non-finite value appeared.</summary>
     public long Iteration { get; } = iteration;
 
-    /// <summary>Which value: "classification loss", "box regression loss", "total loss" or "weight &lt;name&gt;".</summary>
+    /// <summary>Which value: a loss name (e.g. "loss_cls"), "total loss" or "weight &lt;name&gt;".</summary>
     public string Quantity { get; } = quantity;
 
     /// <summary>The value (NaN or ±∞).</summary>

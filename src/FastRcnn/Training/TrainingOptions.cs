@@ -45,13 +45,29 @@ public sealed record TrainingOptions
     /// <summary>Dataset split trained on.</summary>
     public string? Split { get; init; }
 
-    /// <summary>Proposals: an <c>.npz</c> path, or <c>auto</c> (selective search, Fast mode).</summary>
+    /// <summary>Proposals: an <c>.npz</c> path, <c>auto</c> (selective search, Fast mode), or <c>rpn</c> (Faster R-CNN's own; <see cref="Proposals.ProposalSpec"/>).</summary>
     public string? Proposals { get; init; }
 
     /// <summary>ImageNet weights (torchvision names, safetensors) the trunk and fc6/fc7 started from, or null.</summary>
     public string? Weights { get; init; }
 
     // ---- network ----
+
+    /// <summary>The member of the family (<c>fast-rcnn</c>, the paper's; <c>faster-rcnn</c> adds a region proposal network).</summary>
+    public DetectorArchitecture Architecture { get; init; } = DetectorArchitecture.FastRcnn;
+
+    /// <summary>
+    /// How Faster R-CNN is trained: <c>joint</c> (approximate joint training: one SGD step on the sum of the four
+    /// losses, proposals detached) or <c>alternating</c> (the paper's 4 steps; <see cref="TrainingSchedule.Alternating"/>).
+    /// </summary>
+    public TrainingSchedule Schedule { get; init; } = TrainingSchedule.Joint;
+
+    /// <summary>
+    /// Iterations of the alternating schedule's four steps (RPN, Fast R-CNN, RPN with shared convs frozen, Fast R-CNN
+    /// head with shared convs frozen); null = <see cref="Iterations"/> for each. <see cref="LearningRateSteps"/> scale
+    /// with each step's length.
+    /// </summary>
+    public IReadOnlyList<int>? AlternatingIterations { get; init; }
 
     /// <summary>Backbone name (<see cref="BackboneFactory.Names"/>); the paper's L model, VGG16.</summary>
     public string Backbone { get; init; } = "vgg16";
@@ -181,19 +197,20 @@ public sealed record TrainingOptions
         new(RoisPerImage, ForegroundFraction, ForegroundIoU, BackgroundIoUHigh, BackgroundIoULow);
 
     /// <summary>The model's training-time options (sampler, box coder, λ, frozen layers).</summary>
-    public FastRcnnOptions ModelOptions() => new()
+    public TwoStageOptions ModelOptions() => new()
     {
         Sampler = SamplerOptions(),
         BoxCoder = new BoxCoder(BoxCoderWeights[0], BoxCoderWeights[1], BoxCoderWeights[2], BoxCoderWeights[3]),
         BoxLossWeight = BoxLossWeight,
         FrozenPrefixes = FrozenPrefixes,
+        Architecture = Architecture,
     };
 
     /// <summary>A fresh model for <paramref name="numClasses"/> object classes, initialised from <see cref="Seed"/>.</summary>
-    public FastRcnnModel CreateModel(int numClasses)
+    public TwoStageModel CreateModel(int numClasses)
     {
         Validate();
-        return new FastRcnnModel(Backbone, numClasses, Seed, ModelOptions());
+        return new TwoStageModel(Backbone, numClasses, Seed, ModelOptions());
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that cannot work.</summary>

@@ -18,7 +18,7 @@ public class CompressCommandTests
     private static string SaveModel(TempDir tmp, IReadOnlyList<string> classes)
     {
         string dir = tmp.Combine("model");
-        using var model = new FastRcnnModel("small", classes.Count, seed: 6);
+        using var model = new TwoStageModel("small", classes.Count, seed: 6);
         ModelFiles.Save(dir, model, classes, new JsonObject { ["seed"] = 6, ["lr"] = 0.001 });
         return dir;
     }

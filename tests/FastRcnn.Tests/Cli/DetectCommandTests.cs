@@ -17,7 +17,7 @@ public class DetectCommandTests
     {
         using var tmp = new TempDir();
         string modelDir = tmp.Combine("model");
-        using (var model = new FastRcnnModel("small", numClasses: 2, seed: 4))
+        using (var model = new TwoStageModel("small", numClasses: 2, seed: 4))
             ModelFiles.Save(modelDir, model, ["cat", "dog"]);
         string images = tmp.Combine("images");
         Directory.CreateDirectory(images);

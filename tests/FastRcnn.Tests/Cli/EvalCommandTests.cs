@@ -19,7 +19,7 @@ public class EvalCommandTests
         ShapesGenerator.Generate(data, new ShapesOptions { TrainImages = 0, TestImages = 2, Seed = 9, MinImageSize = 160, MaxImageSize = 200 });
         string modelDir = tmp.Combine("model");
         var objectClasses = ShapesGenerator.ClassNames.Skip(1).ToArray();   // without __background__
-        using (var model = new FastRcnnModel("small", objectClasses.Length, seed: 2))
+        using (var model = new TwoStageModel("small", objectClasses.Length, seed: 2))
             ModelFiles.Save(modelDir, model, objectClasses);
 
         Assert.Equal(0, Run("eval", "--model", modelDir, "--dataset", data, "--split", "test", "--scale", "128", "--cache-dir", tmp.Combine("cache")));
@@ -43,7 +43,7 @@ public class EvalCommandTests
         string data = tmp.Combine("shapes");
         ShapesGenerator.Generate(data, new ShapesOptions { TrainImages = 0, TestImages = 1, Seed = 1, MinImageSize = 160, MaxImageSize = 200 });
         string modelDir = tmp.Combine("model");
-        using (var model = new FastRcnnModel("small", 2, seed: 2))
+        using (var model = new TwoStageModel("small", 2, seed: 2))
             ModelFiles.Save(modelDir, model, ["cat", "dog"]);
         Assert.Equal(1, Run("eval", "--model", modelDir, "--dataset", data, "--split", "test", "--cache-dir", tmp.Combine("cache")));
         Assert.Equal(1, Run("eval", "--dataset", data, "--split", "test"));                     // neither model nor detections

@@ -14,7 +14,7 @@ public class ExportWeightsCommandTests
     {
         using var tmp = new TempDir();
         string modelDir = tmp.Combine("model"), file = tmp.Combine("start.safetensors");
-        using (var model = new FastRcnnModel("small", numClasses: 4, seed: 2))
+        using (var model = new TwoStageModel("small", numClasses: 4, seed: 2))
             ModelFiles.Save(modelDir, model, ["a", "b", "c", "d"], new JsonObject { ["seed"] = 2 });
 
         var (exit, output) = CliRunner.Run("export-weights", "--model", modelDir, "--out", file, "--float16");
@@ -26,7 +26,7 @@ public class ExportWeightsCommandTests
         Assert.Equal("[\"a\",\"b\",\"c\",\"d\"]", contents.Metadata["class_names"]);
         Assert.DoesNotContain(contents.Tensors, kv => kv.Key.StartsWith("predictor.", StringComparison.Ordinal));
         foreach (var (_, t) in contents.Tensors) t.Dispose();
-        using var other = new FastRcnnModel("small", numClasses: 9, seed: 3);
+        using var other = new TwoStageModel("small", numClasses: 9, seed: 3);
         Assert.True(BackboneWeights.ImportTorchvision(other, file).IsComplete);
     }
 
@@ -35,7 +35,7 @@ public class ExportWeightsCommandTests
     {
         using var tmp = new TempDir();
         string compressed = tmp.Combine("svd"), file = tmp.Combine("out.safetensors");
-        using (var model = new FastRcnnModel("small", numClasses: 2, options: new FastRcnnOptions { HeadRanks = new(Fc6: 8) }))
+        using (var model = new TwoStageModel("small", numClasses: 2, options: new TwoStageOptions { HeadRanks = new(Fc6: 8) }))
             ModelFiles.Save(compressed, model, ["a", "b"], null);
 
         var (exit, output) = CliRunner.Run("export-weights", "--model", compressed, "--out", file);

@@ -14,7 +14,7 @@ public class ModelCompressionTests
 {
     private static readonly string[] ClassNames = ["a", "b", "c"];
 
-    private static FastRcnnModel Model(long seed = 5) => new("small", numClasses: 3, seed: seed);
+    private static TwoStageModel Model(long seed = 5) => new("small", numClasses: 3, seed: seed);
 
     /// <summary>Pooled RoIs (R, 256, 5, 5) for the head, non-negative like ReLU outputs.</summary>
     private static Tensor Pooled(int rois = 7) => rand(new long[] { rois, 256, 5, 5 }, generator: new Generator(11));
@@ -97,7 +97,7 @@ public class ModelCompressionTests
         Assert.Equal((512L * 512 + 512, 32L * (512 + 512) + 512), (fc7.ParametersBefore, fc7.ParametersAfter));
         Assert.Equal(fc6.ParametersBefore + fc7.ParametersBefore, report.ParametersBefore);
 
-        static long Count(FastRcnnModel m) => m.parameters().Sum(p => p.numel());
+        static long Count(TwoStageModel m) => m.parameters().Sum(p => p.numel());
         Assert.Equal(Count(model) - report.ParametersBefore + report.ParametersAfter, Count(compressed));
         var names = compressed.state_dict().Keys.Where(k => k.StartsWith("box_head.", StringComparison.Ordinal)).Order().ToArray();
         Assert.Equal(["box_head.fc6.0.weight", "box_head.fc6.1.bias", "box_head.fc6.1.weight",

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace FastRcnn.Tests.Modeling;
 
 /// <summary>
-/// <see cref="FastRcnnModel.Features"/>: the frozen leading trunk modules run per image without autograd,
+/// <see cref="TwoStageModel.Features"/>: the frozen leading trunk modules run per image without autograd,
 /// on channels-last activations; the features and the gradients of the trained layers are those of the plain forward.
 /// </summary>
 public sealed class FrozenTrunkTests
@@ -12,9 +12,9 @@ public sealed class FrozenTrunkTests
     [Fact]
     public void Frozen_prefix_counts_leading_modules_with_only_frozen_parameters()
     {
-        using var vgg = new FastRcnnModel("vgg16", 2);
+        using var vgg = new TwoStageModel("vgg16", 2);
         Assert.Equal(10, vgg.FrozenTrunkModules);              // conv1_1 … conv2_2 (0–7), ReLU (8), pool2 (9); conv3_1 trains
-        using var small = new FastRcnnModel("small", 2);
+        using var small = new TwoStageModel("small", 2);
         Assert.Equal(0, small.FrozenTrunkModules);
         small.FreezeUpTo(2);                                     // conv, ReLU, conv
         Assert.Equal(4, small.FrozenTrunkModules);               // … and the parameter-free ReLU after it
@@ -27,7 +27,7 @@ public sealed class FrozenTrunkTests
     [Fact]
     public void Features_and_gradients_equal_the_plain_sequential_forward()
     {
-        using var model = new FastRcnnModel("small", 3, seed: 4);
+        using var model = new TwoStageModel("small", 3, seed: 4);
         model.FreezeUpTo(2);
         model.train();
         var images = randn([2, 3, 70, 90], generator: manual_seed(1));

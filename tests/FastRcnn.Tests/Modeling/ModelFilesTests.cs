@@ -17,16 +17,16 @@ public sealed class ModelFilesTests : IDisposable
     private static readonly string[] ClassNames = ["circle", "square", "triangle"];
 
     /// <summary>A small model nudged away from its initial weights by two SGD steps.</summary>
-    private static FastRcnnModel Trained(long seed, FastRcnnOptions? options = null)
+    private static TwoStageModel Trained(long seed, TwoStageOptions? options = null)
     {
-        var model = new FastRcnnModel("small", numClasses: 3, seed: seed, options: options);
+        var model = new TwoStageModel("small", numClasses: 3, seed: seed, options: options);
         model.train();
         using var optimizer = OptimizerSetup.Sgd(model, 0.01);
         var (images, targets) = Batch(model, seed: 1, count: 2, height: 64, width: 80);
         for (int i = 0; i < 2; i++)
         {
             optimizer.zero_grad();
-            model.Loss(images, targets).Losses.Total.backward();
+            model.Loss(images, targets).Total().backward();
             optimizer.step();
         }
         return model;
@@ -35,7 +35,7 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Save_then_load_predicts_bit_for_bit_the_same()
     {
-        using var model = Trained(seed: 21, new FastRcnnOptions { BoxCoder = new BoxCoder(8, 8, 4, 4) });
+        using var model = Trained(seed: 21, new TwoStageOptions { BoxCoder = new BoxCoder(8, 8, 4, 4) });
         var config = new JsonObject { ["lr"] = 0.01, ["iterations"] = 2, ["dataset"] = new JsonObject { ["name"] = "shapes" } };
         string dir = Path.Combine(_dir, "run1");
         ModelFiles.Save(dir, model, ClassNames, config);
@@ -65,7 +65,7 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Weights_are_a_plain_safetensors_state_dict()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         ModelFiles.Save(_dir, model, ClassNames);
         var contents = SafeTensors.Read(Path.Combine(_dir, "model.safetensors"));
         Assert.Equal(model.state_dict().Keys.Order(), contents.Tensors.Select(t => t.Key).Order());
@@ -80,7 +80,7 @@ public sealed class ModelFilesTests : IDisposable
         var error = Assert.Throws<FileNotFoundException>(() => ModelFiles.Load(_dir));
         Assert.Contains(Path.Combine(_dir, "model.json"), error.Message);
 
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         ModelFiles.Save(_dir, model, ClassNames);
         File.Delete(Path.Combine(_dir, "model.safetensors"));
         error = Assert.Throws<FileNotFoundException>(() => ModelFiles.Load(_dir));
@@ -90,10 +90,10 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Class_count_disagreeing_with_the_weights_is_an_error_naming_both_files()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         ModelFiles.Save(_dir, model, ClassNames);
         string jsonPath = Path.Combine(_dir, "model.json");
-        var json = JsonNode.Parse(File.ReadAllText(jsonPath))!;
+        var json = AsVersion2(JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject());   // no class-list checksum to stop it first
         json["classes"]!.AsArray().Add("hexagon");
         File.WriteAllText(jsonPath, json.ToJsonString());
 
@@ -106,7 +106,7 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Malformed_descriptions_and_weights_are_errors_naming_the_file()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         ModelFiles.Save(_dir, model, ClassNames);
         string jsonPath = Path.Combine(_dir, "model.json"), weightsPath = Path.Combine(_dir, "model.safetensors");
         string good = File.ReadAllText(jsonPath);
@@ -125,6 +125,7 @@ public sealed class ModelFilesTests : IDisposable
         File.WriteAllText(jsonPath, good);
         var state = model.state_dict().Where(p => p.Key != "box_head.fc7.bias").ToList();
         SafeTensors.Write(weightsPath, state);
+        File.WriteAllText(jsonPath, AsVersion2(JsonNode.Parse(good)!.AsObject()).ToJsonString());   // no weights checksum to stop it first
         var error = Assert.Throws<InvalidDataException>(() => ModelFiles.Load(_dir));
         Assert.Contains(weightsPath, error.Message);
         Assert.Contains("box_head.fc7.bias", error.Message);
@@ -136,10 +137,10 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void A_factored_model_saves_its_ranks_and_loads_bit_for_bit()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3, seed: 8, new FastRcnnOptions { HeadRanks = new(Fc6: 24, Fc7: null) });
+        using var model = new TwoStageModel("small", numClasses: 3, seed: 8, new TwoStageOptions { HeadRanks = new(Fc6: 24, Fc7: null) });
         ModelFiles.Save(_dir, model, ClassNames, compression: new JsonObject { ["method"] = "truncated-svd" });
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "model.json")))!;
-        Assert.Equal(2, json["version"]!.GetValue<int>());
+        Assert.Equal(ModelFiles.CurrentVersion, json["version"]!.GetValue<int>());
         Assert.Equal(24, json["box_head_ranks"]!["fc6"]!.GetValue<int>());
         Assert.Null(json["box_head_ranks"]!["fc7"]);
 
@@ -158,10 +159,20 @@ public sealed class ModelFilesTests : IDisposable
         Assert.True(Same(p1, p2) && Same(b1, b2));
     }
 
+    /// <summary>The description as files before version 3 had it: no architecture and no checksums.</summary>
+    private static JsonObject AsVersion2(JsonObject json)
+    {
+        json["version"] = 2;
+        json.Remove("architecture");
+        json.Remove("weights_sha256");
+        json.Remove("classes_sha256");
+        return json;
+    }
+
     /// <summary>Saves an untrained model into the test directory: the path of its model.json and what it holds.</summary>
     private (string Path, JsonObject Json) SaveUntrained()
     {
-        using (var model = new FastRcnnModel("small", numClasses: 3))
+        using (var model = new TwoStageModel("small", numClasses: 3))
             ModelFiles.Save(_dir, model, ClassNames);
         string path = Path.Combine(_dir, "model.json");
         return (path, JsonNode.Parse(File.ReadAllText(path))!.AsObject());
@@ -171,8 +182,7 @@ public sealed class ModelFilesTests : IDisposable
     public void Descriptions_without_box_head_ranks_load_as_dense()
     {
         var (jsonPath, json) = SaveUntrained();
-        Assert.Equal(1, json["version"]!.GetValue<int>());                      // dense models keep version 1
-        json.Remove("box_head_ranks");
+        AsVersion2(json).Remove("box_head_ranks");                               // as version 1 files were
         File.WriteAllText(jsonPath, json.ToJsonString());
         var loaded = ModelFiles.Load(_dir);
         using var _ = loaded.Model;
@@ -212,7 +222,7 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Saving_as_a_new_directory_replaces_only_an_earlier_model()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         string dir = Path.Combine(_dir, "out");
         ModelFiles.SaveAsNewDirectory(dir, model, ClassNames);
         ModelFiles.SaveAsNewDirectory(dir, model, ClassNames);                 // an earlier model is replaced
@@ -227,7 +237,51 @@ public sealed class ModelFilesTests : IDisposable
     [Fact]
     public void Class_names_must_match_the_model()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         Assert.Throws<ArgumentException>(() => ModelFiles.Save(_dir, model, ["a", "b"]));
+    }
+
+    [Fact]
+    public void Flipped_weight_bits_are_refused_on_load_naming_the_weights_file()
+    {
+        using var model = new TwoStageModel("small", numClasses: 3);
+        ModelFiles.Save(_dir, model, ClassNames);
+        Assert.Equal(ModelFiles.CurrentVersion, ModelFiles.ReadInfo(_dir).Version);
+        string weights = Path.Combine(_dir, ModelFiles.WeightsFileName);
+        var bytes = File.ReadAllBytes(weights);
+        bytes[^10] ^= 0x04;                                  // one bit of the last tensor's data
+        File.WriteAllBytes(weights, bytes);
+        var error = Assert.Throws<InvalidDataException>(() => ModelFiles.Load(_dir));
+        Assert.Contains(weights, error.Message);
+        Assert.Contains("SHA-256", error.Message);
+    }
+
+    [Fact]
+    public void Reordered_class_names_are_refused_on_load()
+    {
+        using var model = new TwoStageModel("small", numClasses: 3);
+        ModelFiles.Save(_dir, model, ClassNames);
+        string jsonPath = Path.Combine(_dir, ModelFiles.InfoFileName);
+        var json = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        json["classes"] = new JsonArray("square", "circle", "triangle");
+        File.WriteAllText(jsonPath, json.ToJsonString());
+        var error = Assert.Throws<InvalidDataException>(() => ModelFiles.Load(_dir));
+        Assert.Contains(jsonPath, error.Message);
+        Assert.Contains("reordered", error.Message);
+    }
+
+    [Fact]
+    public void The_architecture_is_recorded_and_an_unknown_one_is_an_error()
+    {
+        using var model = new TwoStageModel("small", numClasses: 3);
+        ModelFiles.Save(_dir, model, ClassNames);
+        string jsonPath = Path.Combine(_dir, ModelFiles.InfoFileName);
+        var json = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        Assert.Equal("fast-rcnn", json["architecture"]!.GetValue<string>());
+        json["architecture"] = "yolo";
+        File.WriteAllText(jsonPath, json.ToJsonString());
+        var error = Assert.Throws<InvalidDataException>(() => ModelFiles.ReadInfo(_dir));
+        Assert.Contains("yolo", error.Message);
+        Assert.Contains("faster-rcnn", error.Message);
     }
 }

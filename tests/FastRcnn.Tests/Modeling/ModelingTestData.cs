@@ -64,7 +64,7 @@ internal static class ModelingTestData
         [Math.Clamp(b[0], 0, width), Math.Clamp(b[1], 0, height), Math.Clamp(b[2], 0, width), Math.Clamp(b[3], 0, height)];
 
     /// <summary><paramref name="count"/> scenes preprocessed for <paramref name="model"/>: images (N,3,H,W) and their targets.</summary>
-    public static (Tensor Images, List<ImageTargets> Targets) Batch(FastRcnnModel model, int seed, int count, int height, int width)
+    public static (Tensor Images, List<ImageTargets> Targets) Batch(TwoStageModel model, int seed, int count, int height, int width)
     {
         var rng = new Random(seed);
         var images = new List<Tensor>();

@@ -11,7 +11,7 @@ public sealed class OptimizerSetupTests
     [Fact]
     public void Two_groups_weights_decayed_biases_at_twice_the_rate_frozen_left_out()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2, options: new FastRcnnOptions { FrozenPrefixes = ["features.0."] });
+        using var model = new TwoStageModel("small", numClasses: 2, options: new TwoStageOptions { FrozenPrefixes = ["features.0."] });
         using var optimizer = OptimizerSetup.Sgd(model, learningRate: 0.001);
         var groups = optimizer.ParamGroups.Cast<SGD.ParamGroup>().ToList();
         Assert.Equal(2, groups.Count);
@@ -27,13 +27,13 @@ public sealed class OptimizerSetupTests
     public void First_step_applies_decay_to_weights_and_double_rate_to_biases()
     {
         // With empty momentum buffers the first step is w ← w − lr·(g + 0.0005·w), b ← b − 2·lr·g.
-        using var model = new FastRcnnModel("small", numClasses: 2, seed: 4);
+        using var model = new TwoStageModel("small", numClasses: 2, seed: 4);
         model.eval();   // no dropout: the gradient is that of the recorded graph
         var (images, targets) = Batch(model, seed: 5, count: 1, height: 64, width: 64);
         const double lr = 0.01;
         using var optimizer = OptimizerSetup.Sgd(model, lr);
         optimizer.zero_grad();
-        model.Loss(images, targets).Losses.Total.backward();
+        model.Loss(images, targets).Total().backward();
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var w = parameters["box_head.fc7.weight"];
         var b = parameters["predictor.cls_score.bias"];

@@ -9,7 +9,7 @@ namespace FastRcnn.Tests.Modeling;
 /// <summary>End to end: the small model learns a handful of synthetic scenes (coloured rectangles → classes 1–3).</summary>
 public sealed class OverfitTests(ITestOutputHelper output)
 {
-    private static FastRcnnTrainingOutput Evaluate(FastRcnnModel model, Tensor images, IReadOnlyList<ImageTargets> targets)
+    private static TrainingOutput Evaluate(TwoStageModel model, Tensor images, IReadOnlyList<ImageTargets> targets)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -18,8 +18,8 @@ public sealed class OverfitTests(ITestOutputHelper output)
         return result;
     }
 
-    private static string Text(FastRcnnTrainingOutput r) =>
-        $"{r.Losses.Total.item<float>():F3} (cls {r.Losses.Classification.item<float>():F3}, box {r.Losses.BoxRegression.item<float>():F3}, accuracy {r.Accuracy:F3})";
+    private static string Text(TrainingOutput r) =>
+        $"{r.Total().item<float>():F3} (cls {r.Losses[LossNames.Classification].item<float>():F3}, box {r.Losses[LossNames.BoxRegression].item<float>():F3}, accuracy {r.Stats.Accuracy:F3})";
 
     [Fact]
     public void Small_model_overfits_a_few_synthetic_images()
@@ -27,8 +27,8 @@ public sealed class OverfitTests(ITestOutputHelper output)
         const int images = 4, size = 128, iterations = 160;
         const double lr = 0.01;
         // 32 RoIs per image (8 foreground) instead of 64 keeps the test fast; the proportions are the paper's.
-        var options = new FastRcnnOptions { Sampler = new RoiSamplerOptions(RoisPerImage: 32) };
-        using var model = new FastRcnnModel("small", numClasses: 3, seed: 17, options: options);
+        var options = new TwoStageOptions { Sampler = new RoiSamplerOptions(RoisPerImage: 32) };
+        using var model = new TwoStageModel("small", numClasses: 3, seed: 17, options: options);
         var (allImages, allTargets) = ModelingTestData.Batch(model, seed: 23, count: images, height: size, width: size);
         using var optimizer = OptimizerSetup.Sgd(model, learningRate: lr);
         var clock = Stopwatch.StartNew();
@@ -41,17 +41,17 @@ public sealed class OverfitTests(ITestOutputHelper output)
             int first = 2 * it % images;                                   // N = 2 images per mini-batch, in turn
             var result = model.Loss(allImages.narrow(0, first, 2), [allTargets[first], allTargets[first + 1]]);
             optimizer.zero_grad();
-            result.Losses.Total.backward();
+            result.Total().backward();
             optimizer.step();
-            trainLosses.Add(result.Losses.Total.item<float>());
+            trainLosses.Add(result.Total().item<float>());
         }
         var after = Evaluate(model, allImages, allTargets);
 
         output.WriteLine($"{iterations} iterations in {clock.Elapsed.TotalSeconds:F1} s; eval loss {Text(before)} → {Text(after)}; " +
             $"training loss {trainLosses.Take(2).Average():F3} → {trainLosses.TakeLast(10).Average():F3}");
         // Measured: eval loss 1.902 (cls 1.397 ≈ log 4, box 0.505) → 0.447 (cls 0.094, box 0.353), accuracy 0.053 → 0.956.
-        float initial = before.Losses.Total.item<float>(), final = after.Losses.Total.item<float>();
+        float initial = before.Total().item<float>(), final = after.Total().item<float>();
         Assert.True(final < 0.4f * initial, $"loss {initial} → {final}");
-        Assert.True(after.Accuracy > 0.9, $"accuracy {after.Accuracy}");
+        Assert.True(after.Stats.Accuracy > 0.9, $"accuracy {after.Stats.Accuracy}");
     }
 }

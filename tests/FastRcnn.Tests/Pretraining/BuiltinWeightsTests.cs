@@ -11,7 +11,7 @@ public sealed class BuiltinWeightsTests
     {
         string path = BuiltinWeights.Resolve(BuiltinWeights.SmallShapesNet);
         Assert.True(File.Exists(path), path);
-        using var model = new FastRcnnModel("small", numClasses: 8);
+        using var model = new TwoStageModel("small", numClasses: 8);
         var report = BackboneWeights.ImportTorchvision(model, path);
         Assert.True(report.IsComplete, report.ToString());
         Assert.Empty(report.Unexpected);

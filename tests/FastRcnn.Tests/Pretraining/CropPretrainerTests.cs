@@ -58,7 +58,7 @@ public sealed class CropPretrainerTests
         string path = dir.Combine("w.safetensors");
         pretrainer.Save(path, new Dictionary<string, string> { ["note"] = "test" });
         Assert.False(File.Exists(path + ".tmp"));
-        using var model = new FastRcnnModel("small", Dataset.NumClasses, seed: 1);
+        using var model = new TwoStageModel("small", Dataset.NumClasses, seed: 1);
         var import = BackboneWeights.ImportTorchvision(model, path);
         Assert.True(import.IsComplete, import.ToString());
         Assert.Empty(import.Unexpected);

@@ -2,6 +2,7 @@ using FastRcnn.Data;
 using FastRcnn.Data.Transforms;
 using FastRcnn.Imaging;
 using FastRcnn.Modeling;
+using FastRcnn.Proposals;
 using FastRcnn.Tests.Data;
 using FastRcnn.Tests.Data.Transforms;
 using FastRcnn.Training;

@@ -11,8 +11,8 @@ public sealed class MomentumSgdTests
     [Fact]
     public void Updates_equal_torch_sgd_with_caffe_groups_and_gradients_are_freed()
     {
-        using var a = new FastRcnnModel("small", 2, seed: 3);
-        using var b = new FastRcnnModel("small", 2, seed: 3);
+        using var a = new TwoStageModel("small", 2, seed: 3);
+        using var b = new TwoStageModel("small", 2, seed: 3);
         a.FreezeUpTo(0);
         b.FreezeUpTo(0);
         using var reference = OptimizerSetup.Sgd(a, learningRate: 0.01, momentum: 0.9, weightDecay: 0.0005);
@@ -35,7 +35,7 @@ public sealed class MomentumSgdTests
         Assert.Equal(ours.ParameterNames.Order(), ours.MomentumBuffers.Keys.Order());
 
         // Momentum round trip (checkpoints): a copy continues identically.
-        using var c = new FastRcnnModel("small", 2, seed: 3);
+        using var c = new TwoStageModel("small", 2, seed: 3);
         c.FreezeUpTo(0);
         using (no_grad()) foreach (var (name, p) in c.named_parameters()) p.copy_(b.named_parameters().First(q => q.name == name).parameter);
         using var resumed = new MomentumSgd(c, learningRate: 0.01);

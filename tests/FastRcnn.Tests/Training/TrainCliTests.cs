@@ -35,7 +35,7 @@ public sealed class TrainCliTests
         Assert.Equal(["checkpoint_0000002.safetensors", "checkpoint_0000004.safetensors"],
             Directory.GetFiles(Path.Combine(run, "checkpoints")).Select(f => Path.GetFileName(f) ?? "").Order().ToArray());
         var log = File.ReadAllLines(Path.Combine(run, TrainingLog.FileName));
-        Assert.Equal(TrainingLog.Header, log[0]);
+        Assert.Equal(TrainingLog.HeaderFor([LossNames.Classification, LossNames.BoxRegression]), log[0]);
         Assert.Equal(5, log.Length);
         var info = ModelFiles.ReadInfo(run);
         var config = TrainingConfig.FromJsonObject(info.TrainingConfig!);

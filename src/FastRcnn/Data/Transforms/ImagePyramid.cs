@@ -34,29 +34,35 @@ public sealed class ImagePyramid : IDisposable
     /// <c>w·h·s_l²</c> is closest to <c>canonicalSize²</c> (224², the ImageNet input; SPEC §5).
     /// Ties go to the first such level. A one-level pyramid assigns level 0 to all.
     /// </summary>
-    public Tensor AssignLevels(Tensor boxes, double canonicalSize = ImageNetInputSize)
-    {
-        CheckBoxes(boxes);
-        using var scope = NewDisposeScope();
-        var b = boxes.to_type(ScalarType.Float64);
-        var area = (b[.., 2] - b[.., 0]) * (b[.., 3] - b[.., 1]);                // (R)
-        var s2 = tensor(Factors.Select(f => f * f).ToArray()).to(boxes.device);  // (L)
-        var diff = (area.unsqueeze(1) * s2.unsqueeze(0)).Sub(canonicalSize * canonicalSize).abs_(); // (R,L)
-        return diff.argmin(1).MoveToOuterDisposeScope();
-    }
+    public Tensor AssignLevels(Tensor boxes, double canonicalSize = ImageNetInputSize) => AssignLevels(boxes, Factors, canonicalSize);
 
     /// <summary>
     /// Projects boxes (R,4) of the original image onto their levels (as py-faster-rcnn's
     /// <c>_project_im_rois</c>): <c>Rois</c> (R,5) float32 rows <c>(l, x1·s_l, y1·s_l, x2·s_l, y2·s_l)</c>
     /// — the batch index of RoI pooling over <see cref="ToBatch"/> — and <c>Levels</c> (R) int64.
     /// </summary>
-    public (Tensor Rois, Tensor Levels) ProjectRois(Tensor boxes, double canonicalSize = ImageNetInputSize)
+    public (Tensor Rois, Tensor Levels) ProjectRois(Tensor boxes, double canonicalSize = ImageNetInputSize) => Project(boxes, Factors, canonicalSize);
+
+    /// <summary><see cref="AssignLevels(Tensor, double)"/> for levels of factors <paramref name="factors"/>.</summary>
+    public static Tensor AssignLevels(Tensor boxes, IReadOnlyList<double> factors, double canonicalSize = ImageNetInputSize)
     {
         CheckBoxes(boxes);
         using var scope = NewDisposeScope();
-        var levels = AssignLevels(boxes, canonicalSize);
-        var factors = tensor(Factors.ToArray()).to(boxes.device).index_select(0, levels); // (R)
-        var scaled = boxes.to_type(ScalarType.Float64) * factors.unsqueeze(1);
+        var b = boxes.to_type(ScalarType.Float64);
+        var area = (b[.., 2] - b[.., 0]) * (b[.., 3] - b[.., 1]);                // (R)
+        var s2 = tensor(factors.Select(f => f * f).ToArray()).to(boxes.device);  // (L)
+        var diff = (area.unsqueeze(1) * s2.unsqueeze(0)).Sub(canonicalSize * canonicalSize).abs_(); // (R,L)
+        return diff.argmin(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="ProjectRois"/> for levels of factors <paramref name="factors"/>.</summary>
+    public static (Tensor Rois, Tensor Levels) Project(Tensor boxes, IReadOnlyList<double> factors, double canonicalSize = ImageNetInputSize)
+    {
+        CheckBoxes(boxes);
+        using var scope = NewDisposeScope();
+        var levels = AssignLevels(boxes, factors, canonicalSize);
+        var levelFactors = tensor(factors.ToArray()).to(boxes.device).index_select(0, levels); // (R)
+        var scaled = boxes.to_type(ScalarType.Float64) * levelFactors.unsqueeze(1);
         var rois = cat(new[] { levels.to_type(ScalarType.Float64).unsqueeze(1), scaled }, 1).to_type(ScalarType.Float32);
         return (rois.MoveToOuterDisposeScope(), levels.MoveToOuterDisposeScope());
     }

@@ -8,7 +8,7 @@ namespace FastRcnn.Modeling.Backbones;
 /// <summary>A conv trunk (input (N,3,H,W) → features (N,C,H',W') at stride 16) and its description.</summary>
 /// <param name="Trunk">
 /// The conv layers as a <see cref="Sequential"/> whose children are named "0", "1", … like
-/// torchvision's <c>features</c>, so that inside <see cref="FastRcnnModel"/> (registered as
+/// torchvision's <c>features</c>, so that inside <see cref="TwoStageModel"/> (registered as
 /// <c>features</c>) the state-dict names equal torchvision's: <c>features.0.weight</c>, ….
 /// </param>
 /// <param name="Spec">Channels, pooling size, fc widths, pixels, frozen layers.</param>

@@ -46,7 +46,7 @@ public static class BackboneWeights
     /// </summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not a safetensors file, or none of its tensors names a model parameter (message names the file).</exception>
-    public static WeightImportReport ImportTorchvision(FastRcnnModel model, string safetensorsPath)
+    public static WeightImportReport ImportTorchvision(TwoStageModel model, string safetensorsPath)
     {
         ArgumentNullException.ThrowIfNull(model);
         var contents = SafeTensors.Read(safetensorsPath);
@@ -95,7 +95,7 @@ public static class BackboneWeights
     /// float16 (half the size; the import converts back to float32). Written to a temporary name, then renamed.
     /// </summary>
     /// <exception cref="ArgumentException">The box head is factored by truncated SVD: export the dense model it came from.</exception>
-    public static int Export(FastRcnnModel model, string path, bool float16 = false, IReadOnlyDictionary<string, string>? metadata = null)
+    public static int Export(TwoStageModel model, string path, bool float16 = false, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.BoxHead.Ranks.IsDense)

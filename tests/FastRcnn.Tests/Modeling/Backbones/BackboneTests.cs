@@ -102,7 +102,7 @@ public sealed class BackboneTests
     [Fact]
     public void Model_state_dict_nests_the_trunk_under_features()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         var names = model.state_dict().Keys.ToList();
         Assert.Contains("features.0.weight", names);
         Assert.Contains("features.8.bias", names);

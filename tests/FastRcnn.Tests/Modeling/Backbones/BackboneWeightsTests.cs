@@ -22,7 +22,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [Fact]
     public void Imports_torchvision_names_and_reports_missing_unexpected_and_mismatched()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2, seed: 3);
+        using var model = new TwoStageModel("small", numClasses: 2, seed: 3);
         var conv1 = SafeScalars.Arange(32 * 3 * 5 * 5, dtype: float64).reshape(32, 3, 5, 5).Div(1000);   // float64 in the file: converted
         var fc7 = SafeScalars.Full([512, 512], 0.25f);
         var path = Write("tv.safetensors", new()
@@ -58,7 +58,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [Fact]
     public void Keeps_frozen_flags()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2, options: new FastRcnnOptions { FrozenPrefixes = ["features.0."] });
+        using var model = new TwoStageModel("small", numClasses: 2, options: new TwoStageOptions { FrozenPrefixes = ["features.0."] });
         BackboneWeights.ImportTorchvision(model, Write("c1.safetensors", new() { ["features.0.weight"] = ones(32, 3, 5, 5) }));
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         Assert.False(parameters["features.0.weight"].requires_grad);
@@ -81,7 +81,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [Fact]
     public void A_file_that_matches_nothing_is_an_error_naming_it()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2);
+        using var model = new TwoStageModel("small", numClasses: 2);
         var path = Write("resnet.safetensors", new() { ["layer1.0.conv1.weight"] = zeros(4, 4), ["fc.weight"] = zeros(2, 2) });
         var error = Assert.Throws<InvalidDataException>(() => BackboneWeights.ImportTorchvision(model, path));
         Assert.Contains(path, error.Message);
@@ -96,7 +96,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [Fact]
     public void A_bad_or_missing_file_is_an_error_naming_it()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2);
+        using var model = new TwoStageModel("small", numClasses: 2);
         string garbage = Path.Combine(_dir, "garbage.safetensors");
         File.WriteAllBytes(garbage, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         Assert.Contains(garbage, Assert.Throws<InvalidDataException>(() => BackboneWeights.ImportTorchvision(model, garbage)).Message);
@@ -109,7 +109,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [InlineData(true)]
     public void Export_writes_trunk_and_box_head_that_import_into_a_model_with_other_classes(bool float16)
     {
-        using var trained = new FastRcnnModel("small", numClasses: 8, seed: 5);
+        using var trained = new TwoStageModel("small", numClasses: 8, seed: 5);
         string path = Path.Combine(_dir, "exported.safetensors");
 
         int count = BackboneWeights.Export(trained, path, float16, new Dictionary<string, string> { ["note"] = "test" });
@@ -123,7 +123,7 @@ public sealed class BackboneWeightsTests : IDisposable
         foreach (var (_, t) in file.Tensors) t.Dispose();
         Assert.False(File.Exists(path + ".tmp"));
 
-        using var fresh = new FastRcnnModel("small", numClasses: 3, seed: 6);     // another class count: the predictor is not in the file
+        using var fresh = new TwoStageModel("small", numClasses: 3, seed: 6);     // another class count: the predictor is not in the file
         var report = BackboneWeights.ImportTorchvision(fresh, path);
         Assert.True(report.IsComplete);
         Assert.Empty(report.Unexpected);
@@ -138,7 +138,7 @@ public sealed class BackboneWeightsTests : IDisposable
     [Fact]
     public void Export_refuses_a_compressed_box_head()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2, options: new FastRcnnOptions { HeadRanks = new(Fc6: 16) });
+        using var model = new TwoStageModel("small", numClasses: 2, options: new TwoStageOptions { HeadRanks = new(Fc6: 16) });
         var e = Assert.Throws<ArgumentException>(() => BackboneWeights.Export(model, Path.Combine(_dir, "x.safetensors")));
         Assert.Contains("truncated SVD", e.Message);
         Assert.False(File.Exists(Path.Combine(_dir, "x.safetensors")));

@@ -6,26 +6,26 @@ using static TorchSharp.torch;
 
 namespace FastRcnn.Tests.Modeling;
 
-public sealed class FastRcnnModelTests
+public sealed class TwoStageModelTests
 {
     [Fact]
     public void Loss_samples_per_image_and_reports_diagnostics()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3, seed: 1);
+        using var model = new TwoStageModel("small", numClasses: 3, seed: 1);
         model.train();
         var (images, targets) = Batch(model, seed: 2, count: 2, height: 96, width: 128);
 
         var output = model.Loss(images, targets);
 
-        Assert.True(output.HasRois);
-        Assert.Equal(0, output.SkippedImages);
-        Assert.InRange(output.ForegroundRois, 2, 32);                    // ≤ 16 per image, at least each image's GTs
-        Assert.True(output.RoiCount <= 128);
-        Assert.InRange(output.Accuracy, 0, 1);
+        Assert.True(output.Stats.HasRois);
+        Assert.Equal(0, output.Stats.SkippedImages);
+        Assert.InRange(output.Stats.ForegroundRois, 2, 32);                    // ≤ 16 per image, at least each image's GTs
+        Assert.True(output.Stats.RoiCount <= 128);
+        Assert.InRange(output.Stats.Accuracy, 0, 1);
         // Fresh predictor (std 0.01 logits): classification ≈ log(K+1) = log 4.
-        Assert.Equal(Math.Log(4), output.Losses.Classification.item<float>(), 1);
-        Assert.True(float.IsFinite(output.Losses.BoxRegression.item<float>()));
-        output.Losses.Total.backward();
+        Assert.Equal(Math.Log(4), output.Losses[LossNames.Classification].item<float>(), 1);
+        Assert.True(float.IsFinite(output.Losses[LossNames.BoxRegression].item<float>()));
+        output.Total().backward();
         var grads = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad);
         Assert.True(grads["features.0.weight"]!.abs().sum().item<float>() > 0);   // through RoI pooling into the trunk
         Assert.True(grads["predictor.bbox_pred.weight"]!.abs().sum().item<float>() > 0);
@@ -34,25 +34,25 @@ public sealed class FastRcnnModelTests
     [Fact]
     public void Images_without_rois_are_skipped_and_counted()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3);
+        using var model = new TwoStageModel("small", numClasses: 3);
         var (images, targets) = Batch(model, seed: 3, count: 2, height: 64, width: 64);
         var withoutGt = new ImageTargets(targets[1].ProposalBoxes, Boxes(), zeros(0, int64));
 
         var oneSkipped = model.Loss(images, [targets[0], withoutGt]);
-        Assert.Equal(1, oneSkipped.SkippedImages);
-        Assert.True(oneSkipped.HasRois);
+        Assert.Equal(1, oneSkipped.Stats.SkippedImages);
+        Assert.True(oneSkipped.Stats.HasRois);
 
         var allSkipped = model.Loss(images, [withoutGt, withoutGt]);
-        Assert.Equal(2, allSkipped.SkippedImages);
-        Assert.False(allSkipped.HasRois);
-        Assert.Equal(0f, allSkipped.Losses.Total.item<float>());
-        Assert.True(double.IsNaN(allSkipped.Accuracy));
+        Assert.Equal(2, allSkipped.Stats.SkippedImages);
+        Assert.False(allSkipped.Stats.HasRois);
+        Assert.Equal(0f, allSkipped.Total().item<float>());
+        Assert.True(double.IsNaN(allSkipped.Stats.Accuracy));
     }
 
     [Fact]
     public void Loss_rejects_bad_targets_naming_the_image()
     {
-        using var model = new FastRcnnModel("small", numClasses: 2);
+        using var model = new TwoStageModel("small", numClasses: 2);
         var (images, targets) = Batch(model, seed: 4, count: 2, height: 64, width: 64);
         var badClass = targets[1] with { GtClasses = SafeScalars.Full([targets[1].GtClasses.shape[0]], 5L, dtype: int64) };
         var error = Assert.Throws<ArgumentException>(() => model.Loss(images, [targets[0], badClass]));
@@ -63,7 +63,7 @@ public sealed class FastRcnnModelTests
     [Fact]
     public void Predict_gives_probabilities_and_clipped_class_boxes_without_touching_the_mode()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3, seed: 5);
+        using var model = new TwoStageModel("small", numClasses: 3, seed: 5);
         model.train();
         var image = randn(1, 3, 80, 112);
         var proposals = Boxes([0, 0, 30, 30], [50, 40, 111, 79], [-5, -5, 200, 200]);
@@ -94,7 +94,7 @@ public sealed class FastRcnnModelTests
         // bbox_pred all zero except a bias of dx = 1 for class 1: FixedStd decodes 1/10 of the width, Unit a whole width.
         foreach (var (coder, shift) in new[] { (BoxCoder.FixedStd, 2f), (BoxCoder.Unit, 20f) })
         {
-            using var model = new FastRcnnModel("small", numClasses: 1, options: new FastRcnnOptions { BoxCoder = coder });
+            using var model = new TwoStageModel("small", numClasses: 1, options: new TwoStageOptions { BoxCoder = coder });
             var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             using (no_grad())
             {
@@ -110,8 +110,8 @@ public sealed class FastRcnnModelTests
     [Fact]
     public void Predictor_init_is_the_papers_and_seeded()
     {
-        using var a = new FastRcnnModel("small", numClasses: 20, seed: 9);
-        using var b = new FastRcnnModel("small", numClasses: 20, seed: 9);
+        using var a = new TwoStageModel("small", numClasses: 20, seed: 9);
+        using var b = new TwoStageModel("small", numClasses: 20, seed: 9);
         var sa = a.state_dict();
         var sb = b.state_dict();
         Assert.Equal(new long[] { 21, 512 }, sa["predictor.cls_score.weight"].shape);
@@ -126,7 +126,7 @@ public sealed class FastRcnnModelTests
     [Fact]
     public void Frozen_layers_stay_fixed_under_sgd_while_the_rest_learn()
     {
-        using var model = new FastRcnnModel("small", numClasses: 3, seed: 6, options: new FastRcnnOptions { FrozenPrefixes = ["features.0.", "features.2."] });
+        using var model = new TwoStageModel("small", numClasses: 3, seed: 6, options: new TwoStageOptions { FrozenPrefixes = ["features.0.", "features.2."] });
         Assert.Equal(["features.0.", "features.2."], model.FrozenPrefixes);
         model.train();
         var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
@@ -135,7 +135,7 @@ public sealed class FastRcnnModelTests
         for (int step = 0; step < 3; step++)
         {
             optimizer.zero_grad();
-            model.Loss(images, targets).Losses.Total.backward();
+            model.Loss(images, targets).Total().backward();
             optimizer.step();
         }
         var after = model.state_dict();
@@ -148,7 +148,7 @@ public sealed class FastRcnnModelTests
     [Fact]
     public void FreezeUpTo_and_backbone_defaults()
     {
-        using var model = new FastRcnnModel("small", numClasses: 1);
+        using var model = new TwoStageModel("small", numClasses: 1);
         Assert.All(model.parameters(), p => Assert.True(p.requires_grad));   // small: nothing frozen by default
         model.FreezeUpTo(3);
         var frozen = model.named_parameters().Where(p => !p.parameter.requires_grad).Select(p => p.name).ToList();

@@ -1,8 +1,9 @@
 using FastRcnn.Modeling;
+using FastRcnn.Proposals;
 using static FastRcnn.Tests.Modeling.ModelingTestData;
 using static TorchSharp.torch;
 
-namespace FastRcnn.Tests.Modeling;
+namespace FastRcnn.Tests.Proposals;
 
 public sealed class ProposalSourcesTests
 {

@@ -4,9 +4,12 @@ using FastRcnn.Ops;
 
 namespace FastRcnn.Modeling;
 
-/// <summary>Choices of <see cref="FastRcnnModel"/>; the defaults are the paper's.</summary>
-public sealed record FastRcnnOptions
+/// <summary>Choices of <see cref="TwoStageModel"/>; the defaults are the Fast R-CNN paper's.</summary>
+public sealed record TwoStageOptions
 {
+    /// <summary>Which member of the family: where proposals come from (<see cref="DetectorArchitecture.FastRcnn"/>: external).</summary>
+    public DetectorArchitecture Architecture { get; init; } = DetectorArchitecture.FastRcnn;
+
     /// <summary>RoI sampling per image (64 RoIs, 25% foreground, fg IoU ≥ 0.5, bg IoU in [0.1, 0.5)).</summary>
     public RoiSamplerOptions Sampler { get; init; } = new();
 
@@ -27,23 +30,4 @@ public sealed record FastRcnnOptions
 
     /// <summary>Box-head layers factored by truncated SVD (SPEC §7) and their ranks; dense by default.</summary>
     public BoxHeadRanks HeadRanks { get; init; } = BoxHeadRanks.Dense;
-}
-
-/// <summary>
-/// The losses of one training step and what they were computed on. When every image was skipped
-/// (<see cref="HasRois"/> false) the losses are constant zeros without a graph: do not step.
-/// </summary>
-/// <param name="Losses">Classification, box-regression and total loss (scalars; Total has a graph).</param>
-/// <param name="ForegroundRois">Foreground RoIs sampled over the batch.</param>
-/// <param name="BackgroundRois">Background RoIs sampled over the batch.</param>
-/// <param name="SkippedImages">Images that yielded neither foreground nor background RoIs.</param>
-/// <param name="Accuracy">Share of sampled RoIs whose highest-scoring class is their label (NaN without RoIs).</param>
-public sealed record FastRcnnTrainingOutput(
-    FastRcnnLosses Losses, int ForegroundRois, int BackgroundRois, int SkippedImages, double Accuracy)
-{
-    /// <summary>R, the RoIs of the mini-batch.</summary>
-    public int RoiCount => ForegroundRois + BackgroundRois;
-
-    /// <summary>Whether any RoI was sampled (otherwise there is nothing to learn from this batch).</summary>
-    public bool HasRois => RoiCount > 0;
 }

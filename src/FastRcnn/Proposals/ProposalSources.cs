@@ -1,7 +1,7 @@
 using FastRcnn.Ops;
 using static TorchSharp.torch;
 
-namespace FastRcnn.Modeling;
+namespace FastRcnn.Proposals;
 
 /// <summary>
 /// Where an image's region proposals come from (SPEC §1: external to Fast R-CNN, e.g. selective
