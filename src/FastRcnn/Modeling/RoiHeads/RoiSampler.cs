@@ -1,3 +1,4 @@
+using FastRcnn.Modeling.Matching;
 using FastRcnn.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,6 +25,12 @@ public sealed record RoiSamplerOptions(
 {
     /// <summary>Foreground quota per image: <c>round(ForegroundFraction · RoisPerImage)</c> (16), as the original.</summary>
     public int ForegroundPerImage => (int)Math.Round(ForegroundFraction * RoisPerImage, MidpointRounding.AwayFromZero);
+
+    /// <summary>The <see cref="Matcher"/> thresholds: fg ≥ <see cref="ForegroundIoU"/>, bg [<see cref="BackgroundIoULow"/>, <see cref="BackgroundIoUHigh"/>), no low-quality matches.</summary>
+    public MatcherOptions MatcherOptions => new(ForegroundIoU, BackgroundIoULow, BackgroundIoUHigh, AllowLowQualityMatches: false);
+
+    /// <summary>The <see cref="BalancedSampler"/> batch: <see cref="RoisPerImage"/> RoIs, <see cref="ForegroundFraction"/> foreground.</summary>
+    public BalancedSamplerOptions BalancedSamplerOptions => new(RoisPerImage, ForegroundFraction);
 }
 
 /// <summary>
@@ -53,11 +60,14 @@ public sealed record SampledRois(Tensor ProposalBoxes, Tensor GtClasses, Tensor 
 /// one whose max IoU lies in [0.1, 0.5) is background (class 0); others are not used. Up to 16
 /// foreground RoIs are drawn without replacement, then background fills the rest of the 64 (so fewer
 /// foreground means more background). Draws come from a seeded generator: the same seed and the
-/// same inputs give the same sample.
+/// same inputs give the same sample. Matching is the shared <see cref="Matcher"/> (<see cref="RoiSamplerOptions.MatcherOptions"/>),
+/// drawing the shared <see cref="BalancedSampler"/>, whose generator calls (randperm of the foreground, then
+/// of the background, each only when there are more candidates than places) are this class's since the start.
 /// </summary>
 public sealed class RoiSampler : IDisposable
 {
-    private readonly Generator _generator;
+    private readonly Matcher _matcher;
+    private readonly BalancedSampler _sampler;
 
     /// <summary>A sampler whose draws come from a generator seeded with <paramref name="seed"/>.</summary>
     public RoiSampler(RoiSamplerOptions? options = null, long seed = 0)
@@ -65,7 +75,8 @@ public sealed class RoiSampler : IDisposable
         Options = options ?? new RoiSamplerOptions();
         if (Options.RoisPerImage < 1) throw new ArgumentException($"RoisPerImage must be positive, got {Options.RoisPerImage}.");
         if (Options.ForegroundFraction is < 0 or > 1) throw new ArgumentException($"ForegroundFraction must lie in [0, 1], got {Options.ForegroundFraction}.");
-        _generator = new Generator((ulong)seed);
+        _matcher = new Matcher(Options.MatcherOptions);
+        _sampler = new BalancedSampler(Options.BalancedSamplerOptions, seed);
     }
 
     public RoiSamplerOptions Options { get; }
@@ -84,18 +95,13 @@ public sealed class RoiSampler : IDisposable
 
         var boxes = image.ProposalBoxes.to_type(float32);
         if (Options.AddGroundTruth) boxes = cat([boxes, gtBoxes], 0);
-        var (maxIoU, matched) = BoxOps.PairwiseIoU(boxes, gtBoxes).max(1);          // (P+G) each
-
-        using Scalar fgIoU = Options.ForegroundIoU.ToScalar(), bgHigh = Options.BackgroundIoUHigh.ToScalar(), bgLow = Options.BackgroundIoULow.ToScalar();
-        var isFg = maxIoU.ge(fgIoU);
-        var isBg = maxIoU.lt(bgHigh).logical_and_(maxIoU.ge(bgLow)).logical_and_(isFg.logical_not());
-        var fg = Draw(isFg.nonzero().reshape(-1), Options.ForegroundPerImage);
-        var bg = Draw(isBg.nonzero().reshape(-1), Options.RoisPerImage - (int)fg.shape[0]);
-        int fgCount = (int)fg.shape[0], bgCount = (int)bg.shape[0];
+        var match = _matcher.Match(boxes, gtBoxes);                                   // (P+G) each
+        var drawn = _sampler.Sample(match.Labels);
+        int fgCount = drawn.PositiveCount, bgCount = drawn.NegativeCount;
         if (fgCount + bgCount == 0) return EmptyOutOfScope();
 
-        var keep = cat([fg, bg], 0);
-        var matchedKeep = matched.index_select(0, keep);
+        var keep = cat([drawn.Positive, drawn.Negative], 0);
+        var matchedKeep = match.MatchedGt.index_select(0, keep);
         var classes = gtClasses.index_select(0, matchedKeep);
         classes.narrow(0, fgCount, bgCount).zero_();
         var result = new SampledRois(boxes.index_select(0, keep).MoveToOuterDisposeScope(), classes.MoveToOuterDisposeScope(),
@@ -107,9 +113,9 @@ public sealed class RoiSampler : IDisposable
     /// Restarts the draws from a generator seeded with <paramref name="seed"/>: the trainer reseeds every
     /// iteration from (run seed, iteration), so a resumed run draws what an uninterrupted one would.
     /// </summary>
-    public void Reseed(long seed) => _generator.manual_seed(seed);
+    public void Reseed(long seed) => _sampler.Reseed(seed);
 
-    public void Dispose() => _generator.Dispose();
+    public void Dispose() => _sampler.Dispose();
 
     /// <summary>An empty sample whose tensors survive the enclosing dispose scope of <see cref="Sample"/>.</summary>
     private static SampledRois EmptyOutOfScope()
@@ -121,13 +127,5 @@ public sealed class RoiSampler : IDisposable
             GtClasses = empty.GtClasses.MoveToOuterDisposeScope(),
             MatchedGtBoxes = empty.MatchedGtBoxes.MoveToOuterDisposeScope(),
         };
-    }
-
-    /// <summary>Up to <paramref name="count"/> of <paramref name="candidates"/>, drawn without replacement.</summary>
-    private Tensor Draw(Tensor candidates, int count)
-    {
-        long n = candidates.shape[0];
-        if (n <= count) return candidates;
-        return candidates.index_select(0, randperm(n, generator: _generator).narrow(0, 0, count));
     }
 }
