@@ -119,6 +119,16 @@ public sealed class AnchorTargetsTests
     }
 
     [Fact]
+    public void An_image_smaller_than_every_anchor_samples_nothing()
+    {
+        using var generator = new AnchorGenerator([32], [1], stride: 16);
+        var targets = Create(generator.Anchors(2, 2), 20, 20, Boxes([2, 2, 18, 18]));
+        Assert.Equal(new long[] { -1, -1, -1, -1 }, L(targets.Labels));
+        Assert.Equal((0, 0), (targets.PositiveCount, targets.SampledCount));
+        Assert.Equal(new long[] { 0, 4 }, targets.BoxTargets.shape);
+    }
+
+    [Fact]
     public void Many_positives_are_capped_at_half_the_batch()
     {
         // 300 anchors identical to the gt (IoU 1) and 300 far away: 128 positives, 128 negatives.

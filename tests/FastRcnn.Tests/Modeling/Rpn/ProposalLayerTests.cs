@@ -32,6 +32,14 @@ public sealed class ProposalLayerTests
     }
 
     [Fact]
+    public void No_box_large_enough_gives_no_proposals()
+    {
+        var (boxes, scores) = ProposalLayer.Propose(Boxes([0, 0, 10, 10], [5, 5, 20, 12]), zeros(2), zeros(2, 4), new RpnImage(50, 50), ProposalLayerOptions.Test);
+        Assert.Equal(new long[] { 0, 4 }, boxes.shape);
+        Assert.Equal(new long[] { 0 }, scores.shape);
+    }
+
+    [Fact]
     public void Nms_and_top_n()
     {
         // Three near-identical boxes (IoU > 0.7) and a separate one: NMS keeps the best of the three.
