@@ -19,15 +19,18 @@ public static class ProposalsCommands
         var split = SplitOption();
         var outFile = new Option<string?>("--out") { Description = "Proposal file to write (.npz: one float32 (R, 4) x1,y1,x2,y2 array per image id)." };
         var search = new SearchOptions();
+        var model = ModelProposalsCommand.ModelOption();
         var command = new Command("proposals",
             "Compute selective-search proposals for every image of a split: in parallel, cached by image content and settings, " +
-            "resumable after an interruption (finished images are journalled in <out>.partial). Subcommand: eval.")
+            "resumable after an interruption (finished images are journalled in <out>.partial); with --model, a Faster R-CNN model's RPN proposals. Subcommand: eval.")
         {
-            dataset, split, outFile,
+            dataset, split, outFile, model,
         };
         search.AddTo(command);
         command.Subcommands.Add(ProposalsEvalCommand.Build());
-        command.SetAction((parse, cancel) => Task.FromResult(Compute(parse, dataset, split, outFile, search, cancel)));
+        command.SetAction((parse, cancel) => Task.FromResult(parse.GetValue(model) is { } modelDir
+            ? ModelProposalsCommand.Run(modelDir, parse.GetValue(dataset), parse.GetValue(split), parse.GetValue(outFile), cancel)
+            : Compute(parse, dataset, split, outFile, search, cancel)));
         return command;
     }
 

@@ -22,11 +22,11 @@ public static class TrainCommand
 {
     private sealed record Args
     {
-        public required Option<string?> Dataset, Split, ValSplit, Proposals, CacheDir, Backbone, Weights, Config, Resume;
+        public required Option<string?> Dataset, Split, ValSplit, Proposals, CacheDir, Backbone, Weights, Config, Resume, Architecture, Schedule;
         public required Option<string> Out;
         public required Option<int?> Iters, MaxSize, Seed, CheckpointEvery, ValidateEvery, ImagesPerBatch, RoisPerImage, Threads;
         public required Option<double?> Lr, Gamma, Flip, Momentum, WeightDecay;
-        public required Option<int[]?> Steps, Scales;
+        public required Option<int[]?> Steps, Scales, AlternatingIters;
         public required Option<bool> MultiScale, AnyOrientation, PermuteChannels, NoPrefetch, Force;
         public required Option<bool?> RetainMemory;
     }
@@ -38,7 +38,10 @@ public static class TrainCommand
             Dataset = new("--dataset") { Description = "A VOC-layout directory or a COCO .json file." },
             Split = new("--split") { Description = "Split to train on (VOC: ImageSets/Main/<split>.txt; default: every annotation)." },
             ValSplit = new("--val-split") { Description = "Split for periodic validation (RoI accuracy and loss; with --validate-every)." },
-            Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode)." },
+            Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode). Not used by faster-rcnn (its RPN proposes)." },
+            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals) or faster-rcnn (a region proposal network on the shared features)." },
+            Schedule = new("--schedule") { Description = "faster-rcnn: joint (approximate joint training, default) or alternating (the paper's 4 steps)." },
+            AlternatingIters = new("--alternating-iters") { Description = "faster-rcnn alternating: iterations of the 4 steps (default: --iters each).", AllowMultipleArgumentsPerToken = true },
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
             Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
             Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
@@ -75,9 +78,9 @@ public static class TrainCommand
                     "false: return it (glibc's default). Default: true for the small backbone, false for the ImageNet-sized ones.",
             },
         };
-        var command = new Command("train", "Train a Fast R-CNN detector (single-stage, multi-task loss, SGD; SPEC §5).")
+        var command = new Command("train", "Train a Fast R-CNN detector (single-stage, multi-task loss, SGD; SPEC §5), or a Faster R-CNN one (--architecture faster-rcnn).")
         {
-            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.CacheDir, a.Backbone, a.Weights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
+            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.Architecture, a.Schedule, a.AlternatingIters, a.CacheDir, a.Backbone, a.Weights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
             a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
             a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory,
         };
@@ -93,19 +96,24 @@ public static class TrainCommand
             // Retained freed memory saves the kernel's page faults (VGG16: ~3 s of CPU per iteration) but fragments
             // the heap: VGG16's peak would pass PyTorch's, so large backbones release it (docs/benchmarks.md).
             string outDir = Path.GetFullPath(parse.GetValue(a.Out)!);
+            if (parse.GetValue(a.Resume) is { } run && AlternatingTrainView.IsAlternatingRun(run)) return AlternatingTrainView.Resume(run, cancel);
             TrainingCheckpoint? checkpoint = parse.GetValue(a.Resume) is { } resume ? TrainingCheckpoint.Read(ResolveCheckpoint(resume)) : null;
             var options = ResolveOptions(parse, a, checkpoint);
             if (checkpoint is null) CheckFreshOutput(outDir, parse.GetValue(a.Force));
             CpuRuntime.RetainFreedMemory(parse.GetValue(a.RetainMemory) ?? BackboneFactory.Spec(options.Backbone).Name == "small");
 
             string datasetPath = options.Dataset ?? throw new ArgumentException("--dataset is required (or \"dataset\" in --config).");
-            var proposalSpec = ProposalSpec.Parse(options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'."));
+            var proposalSpec = options.Architecture.ProposesRegions()
+                ? ProposalSpec.Rpn
+                : ProposalSpec.Parse(options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'."));
             var dataset = DatasetLoader.Load(datasetPath, options.Split);
             if (dataset.Images.Count == 0)
                 throw new ArgumentException($"{dataset.Source}: split '{options.Split ?? "(all)"}' has no images.");
             AnsiConsole.MarkupLine($"dataset [blue]{Markup.Escape(dataset.Source)}[/] split [bold]{Markup.Escape(dataset.Split)}[/]: " +
                 $"{dataset.Images.Count} images, {dataset.NumObjects} objects, {dataset.NumClasses} classes");
-            var proposals = OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel);
+            if (options.Architecture.ProposesRegions() && options.Schedule == TrainingSchedule.Alternating)
+                return AlternatingTrainView.Run(dataset, options, outDir, checkpoint is not null, cancel);
+            IProposalSource proposals = proposalSpec.IsExternal ? OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel) : EmptyProposals.Instance;
 
             using var model = options.CreateModel(dataset.NumClasses);
             if (checkpoint is null && options.Weights is { } weights)
@@ -127,7 +135,7 @@ public static class TrainCommand
             string schedule = string.Create(CultureInfo.InvariantCulture,
                 $"for {options.Iterations} iterations, seed {options.Seed}, scales [{string.Join(", ", options.Scales)}] max {options.MaxSize}, " +
                 $"lr {options.LearningRate} (×{options.LearningRateGamma} after [{string.Join(", ", options.LearningRateSteps)}]), {options.DescribeAugmentation()}");
-            AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Backbone)}[/] {Markup.Escape(schedule)} → [blue]{Markup.Escape(outDir)}[/]");
+            AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Architecture.Name())} {Markup.Escape(options.Backbone)}[/] {Markup.Escape(schedule)} → [blue]{Markup.Escape(outDir)}[/]");
 
             var result = TrainingProgressView.Run(trainer, cancel);
             if (result.Cancelled)
@@ -169,6 +177,10 @@ public static class TrainCommand
         if (backbone is not null) o = o with { Backbone = backbone };
         if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
         if (parse.GetValue(a.Split) is { } split) o = o with { Split = split };
+        if (parse.GetValue(a.Architecture) is { } architecture) o = o with { Architecture = DetectorArchitectures.Parse(architecture) };
+        if (parse.GetValue(a.Schedule) is { } schedule)
+            o = o with { Schedule = Enum.TryParse<TrainingSchedule>(schedule, ignoreCase: true, out var s) ? s : throw new ArgumentException($"--schedule must be joint or alternating, got '{schedule}'.") };
+        if (parse.GetValue(a.AlternatingIters) is { Length: > 0 } alternating) o = o with { AlternatingIterations = alternating };
         if (parse.GetValue(a.Proposals) is { } proposals)
             o = o with { Proposals = ProposalSpec.Parse(proposals).ToString() };
         if (parse.GetValue(a.Weights) is { } weights) o = o with { Weights = Path.GetFullPath(BuiltinWeights.Resolve(weights)) };

@@ -38,6 +38,9 @@ public sealed record ModelInfo(
     /// <summary>How the model was compressed (<c>compression</c>, free-form; null when it was not).</summary>
     public JsonObject? Compression { get; init; }
 
+    /// <summary>The region proposal network's settings (<c>rpn</c>; Faster R-CNN only, else null).</summary>
+    public Rpn.RpnOptions? Rpn { get; init; }
+
     /// <summary>The file format version it was read from (<see cref="ModelFiles.CurrentVersion"/> for new files).</summary>
     public int Version { get; init; } = ModelFiles.CurrentVersion;
 
@@ -107,6 +110,7 @@ public static class ModelFiles
             ["training_config"] = trainingConfig?.DeepClone(),
         };
         if (compression is not null) json["compression"] = compression.DeepClone();
+        if (model.Rpn is { } rpn) json["rpn"] = JsonSerializer.SerializeToNode(rpn.Options, RpnJson);
         string path = Path.Combine(directory, InfoFileName), temp = path + ".tmp";
         File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Move(temp, path, overwrite: true);
@@ -200,6 +204,7 @@ public static class ModelFiles
                 HeadRanks = ReadRanks(root["box_head_ranks"], Bad),
                 Compression = root["compression"] is JsonObject compression ? (JsonObject)compression.DeepClone() : null,
                 Version = version,
+                Rpn = ReadRpn(root["rpn"], architecture, Bad),
                 WeightsSha256 = Hash("weights_sha256"),
                 ClassesSha256 = Hash("classes_sha256"),
             };
@@ -258,7 +263,7 @@ public static class ModelFiles
                 $"{weightsPath}: cls_score has {clsScore.shape[0]} outputs ({clsScore.shape[0] - 1} classes + background) " +
                 $"but {infoPath} lists {info.ClassNames.Count} classes.");
 
-        var options = new TwoStageOptions { Architecture = info.Architecture, BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks };
+        var options = new TwoStageOptions { Architecture = info.Architecture, BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks, Rpn = info.Rpn };
         if (BoxHead.RankError(spec.Fc6Inputs, spec.Fc6Width, spec.Fc7Width, info.HeadRanks) is string rankError)
             throw new InvalidDataException($"{infoPath}: box_head_ranks: {rankError}.");
         var model = new TwoStageModel(info.Backbone, info.ClassNames.Count, info.Seed, options);
@@ -283,6 +288,30 @@ public static class ModelFiles
         }
         foreach (var value in file.Values) value.Dispose();
         return new LoadedModel(model, info);
+    }
+
+    private static readonly JsonSerializerOptions RpnJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary><c>rpn</c>: the RPN options of a Faster R-CNN model (required there), absent otherwise.</summary>
+    private static Rpn.RpnOptions? ReadRpn(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad)
+    {
+        if (architecture != DetectorArchitecture.FasterRcnn)
+            return node is null ? null : throw bad($"\"rpn\" is only for faster-rcnn models, this one is {architecture.Name()}");
+        if (node is not JsonObject) throw bad("a faster-rcnn model needs its \"rpn\" settings (an object)");
+        try
+        {
+            var options = node.Deserialize<Rpn.RpnOptions>(RpnJson) ?? throw bad("\"rpn\" is null");
+            options.Validate();
+            return options;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw bad($"\"rpn\": {e.Message}");
+        }
     }
 
     /// <summary>SHA-256 of a file's bytes, lower-case hex.</summary>

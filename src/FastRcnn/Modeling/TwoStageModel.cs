@@ -3,6 +3,7 @@ using FastRcnn.Modeling.Backbones;
 using FastRcnn.Modeling.ProposalGenerators;
 using FastRcnn.Modeling.RegionFeatures;
 using FastRcnn.Modeling.RoiHeads;
+using FastRcnn.Modeling.Rpn;
 using FastRcnn.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -35,6 +36,7 @@ public sealed class TwoStageModel : nn.Module
     [ComponentName(Name = "roi_pool")] private readonly RoiPoolExtractor _roiPool;
     [ComponentName(Name = "box_head")] private readonly BoxHead _boxHead;
     [ComponentName(Name = "predictor")] private readonly FastRcnnPredictor _predictor;
+    [ComponentName(Name = "rpn")] private readonly RegionProposalNetwork? _rpn;
     private readonly RoiSampler _sampler;
     private readonly StandardRoiHeads _roiHeads;
     private readonly IProposalGenerator _proposals;
@@ -52,7 +54,11 @@ public sealed class TwoStageModel : nn.Module
         _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);
         _sampler = new RoiSampler(Options.Sampler, seed + 1);
         _roiHeads = new StandardRoiHeads(_roiPool, _boxHead, _predictor, _sampler, Options.BoxCoder, Options.BoxLossWeight);
-        _proposals = ExternalProposals.Instance;
+        // The RPN is built last, so that the other parts draw the same initial weights in every architecture.
+        _rpn = Options.Architecture == DetectorArchitecture.FasterRcnn
+            ? new RegionProposalNetwork(Spec.OutputChannels, 1 / Spec.SpatialScale, generator, Options.Rpn ?? RpnOptions.For(Spec), seed + 2)
+            : null;
+        _proposals = _rpn is null ? ExternalProposals.Instance : new RpnProposals(_rpn);
         RegisterComponents();
         SetFrozenPrefixes(Options.FrozenPrefixes ?? Spec.FrozenPrefixes);
     }
@@ -87,6 +93,23 @@ public sealed class TwoStageModel : nn.Module
 
     /// <summary>The proposal generator.</summary>
     public IProposalGenerator ProposalGenerator => _proposals;
+
+    /// <summary>The region proposal network (Faster R-CNN), or null.</summary>
+    public RegionProposalNetwork? Rpn => _rpn;
+
+    /// <summary>
+    /// What a training step trains (<see cref="TrainingPhase.Joint"/> by default; the alternating schedule switches it).
+    /// A model without an RPN trains its RoI heads whatever the phase, but cannot train region proposals alone.
+    /// </summary>
+    public TrainingPhase Phase
+    {
+        get => _phase;
+        set => _phase = value == TrainingPhase.RegionProposals && _rpn is null
+            ? throw new InvalidOperationException($"a {Architecture.Name()} model has no region proposal network to train")
+            : value;
+    }
+
+    private TrainingPhase _phase = TrainingPhase.Joint;
 
     /// <summary>Freezes exactly the parameters whose names start with one of <paramref name="prefixes"/>; unfreezes the rest.</summary>
     public void SetFrozenPrefixes(IEnumerable<string> prefixes)
@@ -138,7 +161,11 @@ public sealed class TwoStageModel : nn.Module
         var source = new RegionSource(images, features);
         if (targets is not null)
         {
-            var proposals = _proposals.Propose(features, sizes, targets);
+            var proposals = Phase == TrainingPhase.Detection
+                ? ExternalProposals.Instance.Propose(features, sizes, targets)
+                : _proposals.Propose(features, sizes, targets);
+            if (Phase == TrainingPhase.RegionProposals)
+                return new ModelOutput(proposals.Losses.MoveToOuterDisposeScope(), new RoiSampleStats(0, 0, 0, double.NaN), null);
             var (headLosses, stats) = _roiHeads.Loss(source, proposals.Proposals, targets);
             var losses = proposals.Losses.AddRange(headLosses).MoveToOuterDisposeScope();
             return new ModelOutput(losses, stats, null);
@@ -207,6 +234,48 @@ public sealed class TwoStageModel : nn.Module
         {
             if (wasTraining) train();
         }
+    }
+
+    /// <summary>
+    /// The region proposal network's proposals (P,4) for <paramref name="image"/>, in its original pixels, best first
+    /// (every level's, in level order); the test-time top-N unless <see cref="OverrideTestProposals"/> says otherwise.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no region proposal network.</exception>
+    public Tensor Propose(TestImage image)
+    {
+        if (_rpn is null) throw new InvalidOperationException($"a {Architecture.Name()} model has no region proposal network");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            var sizes = image.Levels.Select(l => new InputImageSize(l.Height, l.Width, l.Factor)).ToArray();
+            var generated = _proposals.Propose(Features(image.Images), sizes, null);
+            var boxes = cat(generated.Proposals.Select((p, l) => ImageScaling.ScaleBoxes(p, 1.0 / sizes[l].ScaleFactor)).ToArray(), 0);
+            return BoxOps.Clip(boxes, image.Height, image.Width).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            if (wasTraining) train();
+        }
+    }
+
+    /// <summary>
+    /// Until the result is disposed, the RPN keeps <paramref name="postNmsTopN"/> proposals per image at test time
+    /// (null: no change), e.g. 2000 when its proposals train a detector.
+    /// </summary>
+    public IDisposable OverrideTestProposals(int? postNmsTopN)
+    {
+        if (_rpn is null || postNmsTopN is null) return new Restore(() => { });
+        var before = _rpn.TestProposalOptions;
+        _rpn.TestProposalOptions = (before ?? _rpn.Options.ProposalOptions(training: false)) with { PostNmsTopN = postNmsTopN.Value };
+        return new Restore(() => _rpn.TestProposalOptions = before);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     /// <summary>

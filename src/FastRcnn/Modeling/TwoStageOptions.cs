@@ -10,6 +10,9 @@ public sealed record TwoStageOptions
     /// <summary>Which member of the family: where proposals come from (<see cref="DetectorArchitecture.FastRcnn"/>: external).</summary>
     public DetectorArchitecture Architecture { get; init; } = DetectorArchitecture.FastRcnn;
 
+    /// <summary>Region proposal network settings (Faster R-CNN); null = the backbone's defaults (<see cref="Rpn.RpnOptions.For"/>).</summary>
+    public Rpn.RpnOptions? Rpn { get; init; }
+
     /// <summary>RoI sampling per image (64 RoIs, 25% foreground, fg IoU ≥ 0.5, bg IoU in [0.1, 0.5)).</summary>
     public RoiSamplerOptions Sampler { get; init; } = new();
 

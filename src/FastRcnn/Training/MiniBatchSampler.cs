@@ -31,15 +31,20 @@ public sealed class MiniBatchSampler : IDisposable
     private long _prefetchIteration = -1;
 
     /// <summary>Batches of <paramref name="dataset"/>'s trainable images with <paramref name="proposals"/>, preprocessed with <paramref name="pixels"/>.</summary>
+    /// <remarks>
+    /// Images without a trainable object are left out (they give no RoI), unless <paramref name="keepImagesWithoutObjects"/>:
+    /// a region proposal network learns from them too (every sampled anchor negative).
+    /// </remarks>
     /// <exception cref="ArgumentException">No image of the dataset has a trainable object (the message names the dataset).</exception>
-    public MiniBatchSampler(DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, PixelPreprocessing pixels)
+    public MiniBatchSampler(DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, PixelPreprocessing pixels,
+        bool keepImagesWithoutObjects = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _proposals = proposals ?? throw new ArgumentNullException(nameof(proposals));
         _pixels = pixels ?? throw new ArgumentNullException(nameof(pixels));
         options.Validate();
-        Images = dataset.Images.Where(i => TrainingSample.HasTrainableObjects(i, options.UseDifficult)).ToArray();
+        Images = dataset.Images.Where(i => keepImagesWithoutObjects || TrainingSample.HasTrainableObjects(i, options.UseDifficult)).ToArray();
         FilteredImages = dataset.Images.Count - Images.Count;
         if (Images.Count == 0)
         {

@@ -56,7 +56,10 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"The model's backbone is '{model.Spec.Name}', the options say '{options.Backbone}'.");
         _classNames = dataset.ClassNames.Skip(1).ToArray();
         OutputDirectory = outputDirectory is null ? null : Path.GetFullPath(outputDirectory);
-        _sampler = new MiniBatchSampler(dataset, proposals, options, model.Pixels);
+        if (model.Architecture != options.Architecture)
+            throw new ArgumentException($"The model is {model.Architecture.Name()}, the options say {options.Architecture.Name()}.");
+        _sampler = new MiniBatchSampler(dataset, proposals, options, model.Pixels,
+            keepImagesWithoutObjects: model.ComputesProposals && model.Phase != TrainingPhase.Detection);
         _optimizer = new MomentumSgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
     }
 

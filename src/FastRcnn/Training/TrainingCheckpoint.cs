@@ -59,6 +59,12 @@ public sealed record TrainingCheckpoint(
         SafeTensors.Write(path, tensors, metadata);
     }
 
+    /// <summary>The newest <c>checkpoint_*.safetensors</c> in <paramref name="directory"/>, or null when there is none (or no directory).</summary>
+    public static string? Newest(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "checkpoint_*.safetensors").Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+
     /// <summary>Reads a checkpoint.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not a training checkpoint, or a malformed one (the message names the file).</exception>

@@ -69,6 +69,9 @@ public sealed record TrainingOptions
     /// </summary>
     public IReadOnlyList<int>? AlternatingIterations { get; init; }
 
+    /// <summary>Region proposal network settings (Faster R-CNN); null = the backbone's defaults (<see cref="Modeling.Rpn.RpnOptions.For"/>).</summary>
+    public Modeling.Rpn.RpnOptions? Rpn { get; init; }
+
     /// <summary>Backbone name (<see cref="BackboneFactory.Names"/>); the paper's L model, VGG16.</summary>
     public string Backbone { get; init; } = "vgg16";
 
@@ -204,6 +207,7 @@ public sealed record TrainingOptions
         BoxLossWeight = BoxLossWeight,
         FrozenPrefixes = FrozenPrefixes,
         Architecture = Architecture,
+        Rpn = Rpn,
     };
 
     /// <summary>A fresh model for <paramref name="numClasses"/> object classes, initialised from <see cref="Seed"/>.</summary>
@@ -238,6 +242,11 @@ public sealed record TrainingOptions
         Check(LearningRateSteps.All(s => s > 0) && LearningRateSteps.Zip(LearningRateSteps.Skip(1)).All(p => p.First < p.Second),
             $"learning_rate_steps must be positive and increasing, got [{string.Join(", ", LearningRateSteps)}].");
         Check(Iterations >= 0, $"iterations must be ≥ 0, got {Iterations}.");
+        Check(Schedule == TrainingSchedule.Joint || Architecture == DetectorArchitecture.FasterRcnn,
+            $"schedule {Schedule.ToString().ToLowerInvariant()} is Faster R-CNN's; architecture {Architecture.Name()} trains in one stage.");
+        Check(AlternatingIterations is null || AlternatingIterations.Count == 4 && AlternatingIterations.All(n => n >= 1),
+            $"alternating_iterations needs 4 positive counts (RPN, Fast R-CNN, RPN, Fast R-CNN), got [{string.Join(", ", AlternatingIterations ?? [])}].");
+        Rpn?.Validate();
         Check(CheckpointEvery >= 0, $"checkpoint_every must be ≥ 0, got {CheckpointEvery}.");
         Check(ValidateEvery >= 0, $"validate_every must be ≥ 0, got {ValidateEvery}.");
         Check(BoxCoderWeights.Count == 4 && BoxCoderWeights.All(w => w > 0 && double.IsFinite(w)),

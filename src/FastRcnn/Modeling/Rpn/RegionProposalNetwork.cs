@@ -64,6 +64,9 @@ public sealed class RegionProposalNetwork : nn.Module<Tensor, IReadOnlyList<RpnI
     /// <summary>The head (objectness and box deltas per anchor).</summary>
     public RpnHead Head => _head;
 
+    /// <summary>The proposal layer's settings at test time instead of <see cref="RpnOptions.ProposalOptions"/>'s (null: those).</summary>
+    public ProposalLayerOptions? TestProposalOptions { get; set; }
+
     /// <summary>Restarts the anchor sampling from <paramref name="seed"/> (the trainer reseeds every iteration).</summary>
     public void Reseed(long seed) => _sampler.Reseed(seed);
 
@@ -98,7 +101,7 @@ public sealed class RegionProposalNetwork : nn.Module<Tensor, IReadOnlyList<RpnI
         var flatDeltas = RpnHead.FlattenDeltas(deltas);                                 // (N, h·w·A, 4)
         var anchors = _anchors.Anchors(h, w, features.device);                          // (h·w·A, 4)
 
-        var proposalOptions = Options.ProposalOptions(training);
+        var proposalOptions = training ? Options.ProposalOptions(true) : TestProposalOptions ?? Options.ProposalOptions(false);
         var proposals = new List<Tensor>((int)n);
         var scores = new List<Tensor>((int)n);
         for (int i = 0; i < n; i++)

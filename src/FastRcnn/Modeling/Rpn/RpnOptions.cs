@@ -63,12 +63,15 @@ public sealed record RpnOptions
     public double MinSize { get; init; } = 16;
 
     /// <summary>A, anchors per feature-map cell.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int AnchorsPerCell => AnchorSizes.Count * AspectRatios.Count;
 
     /// <summary>The anchor <see cref="Matcher"/>'s thresholds.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public MatcherOptions MatcherOptions => new(ForegroundIoU, BackgroundIoULow, BackgroundIoUHigh, AllowLowQualityMatches);
 
     /// <summary>The anchor <see cref="BalancedSampler"/>'s batch.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public BalancedSamplerOptions SamplerOptions => new(BatchSizePerImage, PositiveFraction);
 
     /// <summary>The proposal layer's settings in training (<paramref name="training"/>) or test mode.</summary>
@@ -93,6 +96,9 @@ public sealed record RpnOptions
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
+    /// <summary>The defaults for a backbone: <see cref="ShapesSmall"/> for <c>small</c>, the paper's VGG16 settings otherwise.</summary>
+    public static RpnOptions For(Backbones.BackboneSpec spec) => spec.Name == "small" ? ShapesSmall : new RpnOptions();
+
     public void Validate()
     {
         static void Check(bool ok, string message)
