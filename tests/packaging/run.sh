@@ -59,7 +59,7 @@ for p in "FastRcnn.$version" "FastRcnn.Cli.$version" "FastRcnn.Cli.linux-x64.$ve
   [ -f "$feed/$p.nupkg" ] || fail "no $p.nupkg in the feed: $(ls "$feed")"
 done
 rm -rf "$work/artifacts"   # the builds behind the packages: 2.5 GB, mostly every platform's libtorch
-echo "packaging: packed in $((SECONDS - start)) s: $(cd "$feed" && for f in *.nupkg; do printf '%s %s MB; ' "$f" "$(du -m "$f" | cut -f1)"; done)"
+echo "packaging: packed in $((SECONDS - start)) s: $(cd "$feed" && for f in *.nupkg; do printf '%s %s; ' "$f" "$(numfmt --to=iec --suffix=B "$(stat -c %s "$f")")"; done)"
 
 # From here on NuGet extracts into a folder of its own.
 export NUGET_PACKAGES="$work/nuget-packages"
