@@ -5,8 +5,9 @@
 // libstdc++ stops at 3.4.30, and the need comes from one symbol reference that no relocation uses.
 // Setting VER_FLG_WEAK (0x2) on that Vernaux entry of .gnu.version_r lets the library load.
 //
-// The task changes nothing when the system libstdc++ already provides the version, when the file
-// has no such requirement, or when the flag is already set (idempotent). A changed file is written
+// The task changes nothing when the system libstdc++ already provides the version (unless Always is
+// set: publish output runs on other machines), when the file has no such requirement, or when the flag
+// is already set (idempotent). A weak need costs nothing where the version exists. A changed file is written
 // to a temporary name and renamed over the original, which also breaks any hard link to the NuGet
 // cache, so the package cache is never edited.
 // (Compiled by MSBuild against netstandard: no nullable annotations, no span APIs.)
@@ -22,6 +23,8 @@ public class WeakenElfVersionNeed : Task
     [Required] public string Version { get; set; } = "";
     /// <summary>Libraries that may provide <see cref="Version"/>; the first that exists is checked.</summary>
     public string[] ProviderCandidates { get; set; } = Array.Empty<string>();
+    /// <summary>Mark the need weak even when this machine's libstdc++ provides the version (output for other machines).</summary>
+    public bool Always { get; set; }
 
     private const uint ShtGnuVerneed = 0x6ffffffe;
     private const ushort VerFlgWeak = 0x2;
@@ -30,7 +33,7 @@ public class WeakenElfVersionNeed : Task
     {
         if (Files.Length == 0) return true;
         string provider = Array.Find(ProviderCandidates, File.Exists);
-        if (provider != null && ContainsVersionString(provider, Version))
+        if (!Always && provider != null && ContainsVersionString(provider, Version))
         {
             Log.LogMessage(MessageImportance.Low, $"{provider} provides {Version}; nothing to patch.");
             return true;
@@ -49,7 +52,7 @@ public class WeakenElfVersionNeed : Task
                 File.SetLastWriteTimeUtc(tmp, File.GetLastWriteTimeUtc(path));
                 File.Delete(path); // unlink first: never write through a hard link into the package cache
                 File.Move(tmp, path);
-                Log.LogMessage(MessageImportance.High, $"Marked {Version} weak in {path} (system libstdc++ lacks it).");
+                Log.LogMessage(MessageImportance.High, $"Marked {Version} weak in {path}" + (Always ? "." : " (system libstdc++ lacks it)."));
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is InvalidDataException)
             {

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using FastRcnn.Pretraining;
 using Spectre.Console;
 using TorchSharp;
 
@@ -25,19 +27,34 @@ public static class CliApp
 
     private static Command InfoCommand()
     {
-        var command = new Command("info", "Show the runtime: TorchSharp and libtorch versions, threads, and a native smoke check.");
+        var command = new Command("info", "Show the runtime: library, TorchSharp and libtorch versions, threads, CPU and its vector extensions, built-in weights, and a native smoke check.");
         command.SetAction(_ =>
         {
-            var table = new Table().AddColumn("item").AddColumn("value");
-            table.AddRow("FastRcnn", typeof(CliApp).Assembly.GetName().Version?.ToString() ?? "?");
-            table.AddRow("TorchSharp", typeof(torch).Assembly.GetName().Version?.ToString() ?? "?");
-            table.AddRow("libtorch threads", torch.get_num_threads().ToString());
-            table.AddRow("processors", Environment.ProcessorCount.ToString());
+            var rows = new List<(string Item, string Value)>
+            {
+                ("FastRcnn", FastRcnnInfo.Version),
+                ("TorchSharp", FastRcnnInfo.TorchSharpVersion),
+                ("libtorch", FastRcnnInfo.LibTorchVersion),
+                ("libtorch threads", torch.get_num_threads().ToString(CultureInfo.InvariantCulture)),
+                ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                ("CPU", FastRcnnInfo.CpuModel ?? "?"),
+                ("CPU features", FastRcnnInfo.CpuFeatures.Count > 0 ? string.Join(' ', FastRcnnInfo.CpuFeatures) : "?"),
+            };
+            foreach (string name in BuiltinWeights.Names)
+            {
+                string path = Path.Combine(BuiltinWeights.Directory, name + ".safetensors");
+                rows.Add(($"weights {name}", File.Exists(path) ? path : "missing: " + path));
+            }
             using (var x = torch.ones(2, 2))
             {
-                table.AddRow("native check (sum of ones(2,2))", x.sum().item<float>().ToString());
+                rows.Add(("native check", $"sum of ones(2,2) = {x.sum().item<float>().ToString(CultureInfo.InvariantCulture)}"));
             }
-            AnsiConsole.Write(table);
+            // Plain "item  value" lines, never wrapped (paths and versions stay whole for scripts to read).
+            int width = rows.Max(r => r.Item.Length) + 2;
+            var writer = AnsiConsole.Profile.Out.Writer;
+            foreach (var (item, value) in rows)
+                writer.WriteLine(item.PadRight(width) + value);
+            writer.Flush();
             return 0;
         });
         return command;

@@ -10,7 +10,7 @@ namespace FastRcnn.Imaging;
 /// Noto, FreeFont on Linux; Arial/Helvetica on macOS; Arial/Segoe UI on Windows), then the
 /// platform font manager (which works on Windows and macOS) — accepted only if it has glyphs.
 /// </summary>
-internal static class FontLocator
+public static class FontLocator
 {
     /// <summary>Environment variable that may name a font file to use first.</summary>
     public const string EnvironmentVariable = "FASTRCNN_FONT";

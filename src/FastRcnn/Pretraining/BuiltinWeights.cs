@@ -15,8 +15,22 @@ public static class BuiltinWeights
     /// <summary>The names of the shipped weights.</summary>
     public static IReadOnlyList<string> Names { get; } = [SmallShapesNet];
 
-    /// <summary>The folder the shipped weights are in.</summary>
-    public static string Directory => Path.Combine(AppContext.BaseDirectory, "weights");
+    /// <summary>
+    /// The folder the shipped weights are in: <c>weights/</c> next to the app (where this repository's build and the
+    /// FastRcnn package's buildTransitive targets put them), else <c>weights/</c> next to this library's assembly
+    /// when that exists (an app that loads the library from elsewhere).
+    /// </summary>
+    public static string Directory
+    {
+        get
+        {
+            string app = Path.Combine(AppContext.BaseDirectory, "weights");
+            if (System.IO.Directory.Exists(app)) return app;
+            string? library = Path.GetDirectoryName(typeof(BuiltinWeights).Assembly.Location);
+            return !string.IsNullOrEmpty(library) && System.IO.Directory.Exists(Path.Combine(library, "weights"))
+                ? Path.Combine(library, "weights") : app;
+        }
+    }
 
     /// <summary>
     /// The file of <paramref name="nameOrPath"/> when it names shipped weights (<see cref="Names"/>), else
