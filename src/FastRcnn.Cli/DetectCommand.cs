@@ -72,8 +72,7 @@ public static class DetectCommand
             AnsiConsole.MarkupLine($"{Markup.Escape(path)}: {result.Objects.Count(o => o.Score >= drawThreshold)} objects ≥ {drawThreshold} ({result.Objects.Count} kept), {result.Times.Total.TotalMilliseconds:F0} ms");
         }
         string json = Path.Combine(outDir, "detections.json");
-        File.WriteAllText(json + ".tmp", all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(json + ".tmp", json, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllText(json, all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         PrintTimes(total, images.Count);
         AnsiConsole.MarkupLine($"wrote {images.Count} image(s) and {Markup.Escape(json)}");
         return 0;

@@ -132,9 +132,7 @@ internal static class ProposalsEvalCommand
             foreach (var p in report.Points)
                 sb.Append(CultureInfo.InvariantCulture, $"\"{label.Replace("\"", "\"\"")}\",{report.Split},{p.Budget?.ToString(CultureInfo.InvariantCulture) ?? "all"},")
                   .Append(CultureInfo.InvariantCulture, $"{p.MeanProposals:F2},{p.Recall50:F4},{p.Recall70:F4},{p.AverageRecall:F4},{report.GtBoxes},{report.Images}\n");
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, sb.ToString());
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);

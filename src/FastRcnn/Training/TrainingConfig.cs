@@ -59,11 +59,6 @@ public static class TrainingConfig
         return FromJson(File.ReadAllText(path), path);
     }
 
-    /// <summary>Writes the options to <paramref name="path"/> (temporary name, then rename).</summary>
-    public static void Save(string path, TrainingOptions options)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, ToJson(options) + "\n");
-        File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes the options to <paramref name="path"/> atomically (<see cref="FastRcnn.IO.AtomicFile"/>).</summary>
+    public static void Save(string path, TrainingOptions options) => FastRcnn.IO.AtomicFile.WriteAllText(path, ToJson(options) + "\n");
 }
