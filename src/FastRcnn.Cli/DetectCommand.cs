@@ -33,6 +33,7 @@ public static class DetectCommand
             {
                 var images = ExpandImages(parse.GetValue(inputs)!);
                 var options = scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)));
+                using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(parse.GetValue(outDir)!);
                 using var detector = Detector.Load(parse.GetValue(model)!, options);
                 return Run(detector, images, parse.GetValue(outDir)!, (float)parse.GetValue(drawThreshold));
             }

@@ -3,6 +3,7 @@ using System.Globalization;
 using FastRcnn.Data;
 using FastRcnn.Proposals;
 using FastRcnn.Imaging;
+using FastRcnn.IO;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
 using FastRcnn.Runtime;
@@ -87,6 +88,8 @@ public static class TrainCommand
 
     private static int Run(ParseResult parse, Args a, CancellationToken cancel)
     {
+        using var interrupt = InterruptSignals.Listen(cancel);   // Ctrl+C / SIGTERM: finish the iteration, checkpoint, exit 130 / 143
+        cancel = interrupt.Token;
         try
         {
             if (parse.GetValue(a.Threads) is { } threads) CpuRuntime.SetThreads(threads > 0 ? threads : Environment.ProcessorCount);
@@ -95,6 +98,7 @@ public static class TrainCommand
             string outDir = Path.GetFullPath(parse.GetValue(a.Out)!);
             TrainingCheckpoint? checkpoint = parse.GetValue(a.Resume) is { } resume ? TrainingCheckpoint.Read(ResolveCheckpoint(resume)) : null;
             var options = ResolveOptions(parse, a, checkpoint);
+            using var outputLock = DirectoryLock.Acquire(outDir);   // one run per --out, for the whole run
             if (checkpoint is null) CheckFreshOutput(outDir, parse.GetValue(a.Force));
             CpuRuntime.RetainFreedMemory(parse.GetValue(a.RetainMemory) ?? BackboneFactory.Spec(options.Backbone).Name == "small");
 
@@ -132,8 +136,9 @@ public static class TrainCommand
             var result = TrainingProgressView.Run(trainer, cancel);
             if (result.Cancelled)
             {
-                AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/]; resume with --resume {Markup.Escape(result.LastCheckpoint ?? outDir)}");
-                return 130;
+                AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/], checkpoint [blue]{Markup.Escape(result.LastCheckpoint ?? "(none)")}[/]; " +
+                    $"resume with: {Markup.Escape(ResumeCommandLine(parse, a, outDir))}");
+                return interrupt.ExitCode;
             }
             AnsiConsole.MarkupLine($"done: {result.Iterations} iterations in {result.Seconds:F0} s, final loss {result.FinalLoss:F3}" +
                 (result.SkippedImages > 0 ? $", {result.SkippedImages} batch images without RoIs skipped" : "") +
@@ -151,8 +156,21 @@ public static class TrainCommand
         }
         catch (OperationCanceledException)
         {
-            return Fail("cancelled");
+            Fail("interrupted before training began; nothing to resume");
+            return interrupt.ExitCode;
         }
+    }
+
+    /// <summary>The command that continues an interrupted run: <c>fastrcnn train --resume OUT --out OUT</c> and the options a checkpoint does not hold.</summary>
+    private static string ResumeCommandLine(ParseResult parse, Args a, string outDir)
+    {
+        static string Quote(string s) => s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "/._-+=:,@%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+        var words = new List<string> { "fastrcnn", "train", "--resume", outDir, "--out", outDir };
+        if (parse.GetValue(a.ValSplit) is { } val) words.AddRange(["--val-split", val]);
+        if (parse.GetValue(a.CacheDir) is { } cache) words.AddRange(["--cache-dir", Path.GetFullPath(cache)]);
+        if (parse.GetValue(a.Threads) is { } threads) words.AddRange(["--threads", threads.ToString(CultureInfo.InvariantCulture)]);
+        if (parse.GetValue(a.RetainMemory) is { } retain) words.AddRange(["--retain-freed-memory", retain ? "true" : "false"]);
+        return string.Join(' ', words.Select(Quote));
     }
 
     /// <summary>Defaults, then the config file or the checkpoint's options, then explicit command-line options.</summary>

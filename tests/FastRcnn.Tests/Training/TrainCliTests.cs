@@ -13,7 +13,7 @@ public sealed class TrainCliTests
     private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();
 
     /// <summary>The test set's selective-search proposals written as an .npz, as a user would bring them.</summary>
-    private static string WriteProposals(TempDir dir)
+    internal static string WriteProposals(TempDir dir)
     {
         string path = dir.Combine("proposals.npz");
         Npz.Write(path, TrainingTestData.Dataset.Images.Select(i =>
