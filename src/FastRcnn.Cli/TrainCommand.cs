@@ -229,14 +229,13 @@ public static class TrainCommand
 
     private static void CheckFreshOutput(string outDir, bool force)
     {
-        bool used = File.Exists(Path.Combine(outDir, ModelFiles.InfoFileName)) || File.Exists(Path.Combine(outDir, TrainingLog.FileName))
-            || Directory.Exists(Path.Combine(outDir, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(outDir, "checkpoints")).Any();
-        if (!used) return;
+        if (!TrainingOutputs.HoldsRun(outDir)) return;
         if (!force)
             throw new IOException($"{outDir} already holds a training run; continue it with --resume {outDir}, choose another --out, or start over with --force");
-        if (Directory.Exists(Path.Combine(outDir, "checkpoints"))) Directory.Delete(Path.Combine(outDir, "checkpoints"), recursive: true);
-        foreach (var f in new[] { ModelFiles.InfoFileName, ModelFiles.WeightsFileName, TrainingLog.FileName, "validation_log.csv", Trainer.ConfigFileName })
-            File.Delete(Path.Combine(outDir, f));
+        // Only what training (and eval of its model) wrote: a user's own files stay.
+        var kept = TrainingOutputs.DeleteRun(outDir);
+        if (kept.Count > 0)
+            AnsiConsole.MarkupLine($"[yellow]kept {kept.Count} file(s) that training did not write:[/] {Markup.Escape(string.Join(", ", kept.Take(5).Select(f => Path.GetRelativePath(outDir, f))))}");
     }
 
     /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>

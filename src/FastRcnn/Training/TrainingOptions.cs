@@ -220,7 +220,7 @@ public sealed record TrainingOptions
         Check(LearningRateGamma > 0 && double.IsFinite(LearningRateGamma), $"learning_rate_gamma must be positive, got {LearningRateGamma}.");
         Check(LearningRateSteps.All(s => s > 0) && LearningRateSteps.Zip(LearningRateSteps.Skip(1)).All(p => p.First < p.Second),
             $"learning_rate_steps must be positive and increasing, got [{string.Join(", ", LearningRateSteps)}].");
-        Check(Iterations >= 0, $"iterations must be ≥ 0, got {Iterations}.");
+        Check(Iterations >= 1, $"iterations must be ≥ 1, got {Iterations}: a run of no iterations would save an untrained model.");
         Check(CheckpointEvery >= 0, $"checkpoint_every must be ≥ 0, got {CheckpointEvery}.");
         Check(ValidateEvery >= 0, $"validate_every must be ≥ 0, got {ValidateEvery}.");
         Check(BoxCoderWeights.Count == 4 && BoxCoderWeights.All(w => w > 0 && double.IsFinite(w)),
