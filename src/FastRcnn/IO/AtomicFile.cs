@@ -45,7 +45,7 @@ public static class AtomicFile
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* the original error matters more */ }
             throw;
         }
-        if (durable) UnixFiles.FsyncDirectory(dir);
+        if (durable) FlushDirectory(dir);
     }
 
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically (see <see cref="Write"/>).</summary>
@@ -62,6 +62,13 @@ public static class AtomicFile
             using var writer = new StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             writer.Write(text);
         });
+
+    /// <summary>
+    /// Flushes <paramref name="directory"/>'s entries to the disk, so that a rename into it (a directory
+    /// moved into place, as <see cref="Write"/> does for files) survives a power cut. Best effort: false
+    /// where the system offers no such call (Windows).
+    /// </summary>
+    public static bool FlushDirectory(string directory) => UnixFiles.FsyncDirectory(Path.GetFullPath(directory));
 
     /// <summary>
     /// The temporary files of <paramref name="path"/> that this class's writers left behind and that no

@@ -17,6 +17,7 @@ public sealed class AtomicFileTests
         AtomicFile.WriteAllText(path, "second");
         Assert.Equal("second", File.ReadAllText(path));
         Assert.Equal(["a.txt"], Directory.GetFiles(dir.Combine("sub")).Select(Path.GetFileName));
+        Assert.Equal(!OperatingSystem.IsWindows(), AtomicFile.FlushDirectory(dir.Combine("sub")));
     }
 
     [Fact]

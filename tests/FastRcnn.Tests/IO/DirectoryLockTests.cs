@@ -61,7 +61,7 @@ public sealed class DirectoryLockTests
         Directory.CreateDirectory(output);
         File.WriteAllText(lockFile, "pid 4242\nstarted 2026-12-06 02:00:00Z\ncommand fastrcnn train --out run\n");
         // util-linux flock(1) takes the same exclusive flock .NET's FileShare.None takes, in another process.
-        var info = new ProcessStartInfo("flock", ["--exclusive", "--nonblock", lockFile, "sleep", "60"]) { UseShellExecute = false };
+        var info = new ProcessStartInfo("flock", ["--exclusive", "--nonblock", "--close", lockFile, "sleep", "60"]) { UseShellExecute = false };
         Process? holder;
         try { holder = Process.Start(info); }
         catch (System.ComponentModel.Win32Exception) { return; }   // no flock(1) on this system
@@ -81,7 +81,9 @@ public sealed class DirectoryLockTests
                 holder.WaitForExit();
             }
         }
-        using var mine = DirectoryLock.Acquire(output);       // the holder died: the system released its lock
+        var released = Stopwatch.StartNew();                  // the holder died: the system releases its lock as the process ends
+        while (LockedElsewhere(lockFile) && released.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(20);
+        using var mine = DirectoryLock.Acquire(output);
         Assert.True(File.Exists(mine.LockPath));
     }
 
