@@ -19,9 +19,13 @@ public static class TrainingOutputs
 
     private static readonly string[] EvalFiles = ["metrics.json", "metrics.csv", "detections_coco.json", "pr_*.png"];
 
-    /// <summary>Whether <paramref name="directory"/> holds a training run (a model, a log, a configuration or a checkpoint).</summary>
+    /// <summary>
+    /// Whether <paramref name="directory"/> holds a training run worth keeping: a model, a loss log or a
+    /// checkpoint (a <c>training_config.json</c> alone is what a run that failed before its first iteration leaves).
+    /// </summary>
     public static bool HoldsRun(string directory) =>
-        RunFiles.Any(f => File.Exists(Path.Combine(directory, f))) || Checkpoints(directory).Any();
+        new[] { ModelFiles.WeightsFileName, ModelFiles.InfoFileName, TrainingLog.FileName }.Any(f => File.Exists(Path.Combine(directory, f)))
+        || Checkpoints(directory).Any();
 
     /// <summary>
     /// Deletes the run's files and the evaluation results of its model, and the <c>checkpoints</c> and
