@@ -51,9 +51,7 @@ internal static class BenchReport
         string updated = b >= 0 && e > b
             ? existing[..b] + block + existing[(e + end.Length)..]
             : existing.TrimEnd() + "\n\n" + block + "\n";
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, updated);
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllText(path, updated);
         Console.WriteLine($"wrote {path}");
     }
 

@@ -1,4 +1,5 @@
 using FastRcnn.Data;
+using FastRcnn.IO;
 using FastRcnn.Modeling.Backbones;
 using FastRcnn.Training;
 using Spectre.Console;
@@ -13,16 +14,17 @@ internal static class AlternatingTrainView
         Directory.Exists(Path.Combine(path, AlternatingTraining.StepNames[0])) && File.Exists(Path.Combine(path, Trainer.ConfigFileName));
 
     /// <summary>Continues the alternating run in <paramref name="outDir"/> with its recorded configuration.</summary>
-    public static int Resume(string outDir, CancellationToken cancel)
+    public static int Resume(string outDir, InterruptSignals interrupt, CancellationToken cancel)
     {
         outDir = Path.GetFullPath(outDir);
+        using var outputLock = DirectoryLock.Acquire(outDir);
         var options = TrainingConfig.Load(Path.Combine(outDir, Trainer.ConfigFileName));
         var dataset = DatasetLoader.Load(options.Dataset ?? throw new ArgumentException($"{outDir}: the recorded configuration names no dataset"), options.Split);
-        return Run(dataset, options, outDir, resumed: true, cancel);
+        return Run(dataset, options, outDir, resumed: true, interrupt, cancel);
     }
 
-    /// <summary>Runs (or continues) the four steps into <paramref name="outDir"/>; 0 when the model was written, 130 when interrupted.</summary>
-    public static int Run(DetectionDataset dataset, TrainingOptions options, string outDir, bool resumed, CancellationToken cancel)
+    /// <summary>Runs (or continues) the four steps into <paramref name="outDir"/> (locked by the caller); 0 when the model was written, 130 / 143 when interrupted.</summary>
+    public static int Run(DetectionDataset dataset, TrainingOptions options, string outDir, bool resumed, InterruptSignals interrupt, CancellationToken cancel)
     {
         var training = new AlternatingTraining(dataset, options, outDir, options.Weights is { } weights ? m => BackboneWeights.ImportTorchvision(m, weights) : null);
         Directory.CreateDirectory(outDir);
@@ -40,8 +42,8 @@ internal static class AlternatingTrainView
         using var model = result.Model;
         if (result.Cancelled)
         {
-            AnsiConsole.MarkupLine($"[yellow]stopped in step {result.Steps.Count}[/]; resume with --resume {Markup.Escape(outDir)}");
-            return 130;
+            AnsiConsole.MarkupLine($"[yellow]stopped in step {result.Steps.Count}[/]; resume with: fastrcnn train --resume {Markup.Escape(outDir)} --out {Markup.Escape(outDir)}");
+            return interrupt.ExitCode;
         }
         AnsiConsole.MarkupLine($"done: 4 steps in {result.Steps.Sum(s => s.Seconds):F0} s; model in [blue]{Markup.Escape(outDir)}[/]");
         return 0;

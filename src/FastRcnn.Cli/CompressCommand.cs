@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRcnn.Compression;
+using FastRcnn.IO;
 using Spectre.Console;
 
 namespace FastRcnn.Cli;
@@ -37,6 +38,7 @@ public static class CompressCommand
                 if (options.Fc6 is null && options.Fc7 is null)
                     throw new ArgumentException("give at least one of --fc6, --fc6-energy, --fc7, --fc7-energy (the paper: --fc6 1024 --fc7 256)");
                 string source = parse.GetValue(model)!, destination = parse.GetValue(outDir)!;
+                using var outputLock = DirectoryLock.AcquireFor(destination);   // beside it: the directory is replaced whole
                 var report = ModelCompression.CompressDirectory(source, destination, options);
                 Print(report);
                 AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.GetFullPath(destination))}");

@@ -45,6 +45,7 @@ public static class DataCommands
             }
             try
             {
+                using var outputLock = FastRcnn.IO.DirectoryLock.AcquireFor(root);   // beside it: --force clears the directory
                 int total = options.TrainImages + options.TestImages;
                 ShapesResult? result = null;
                 AnsiConsole.Progress()

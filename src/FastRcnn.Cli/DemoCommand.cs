@@ -81,7 +81,7 @@ public static class DemoCommand
     {
         var clock = Stopwatch.StartNew();
         var report = new DemoReport { Settings = settings, Seed = seed, ClassNames = ShapesGenerator.ClassNames };
-        Directory.CreateDirectory(root);
+        using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(root);
 
         // 1. data
         string data = Path.Combine(root, "shapes");

@@ -96,9 +96,7 @@ internal sealed class DemoReport
         Svd(html, dense);
         html.Append("</body></html>\n");
 
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, html.ToString(), new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllText(path, html.ToString());
     }
 
     /// <summary>", background IoU [0, 0.5), any orientation, random channel order" — what differs from the paper's recipe.</summary>

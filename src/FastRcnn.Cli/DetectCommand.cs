@@ -33,6 +33,7 @@ public static class DetectCommand
             {
                 var images = ExpandImages(parse.GetValue(inputs)!);
                 var options = scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)));
+                using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(parse.GetValue(outDir)!);
                 using var detector = Detector.Load(parse.GetValue(model)!, options);
                 return Run(detector, images, parse.GetValue(outDir)!, (float)parse.GetValue(drawThreshold));
             }
@@ -50,17 +51,27 @@ public static class DetectCommand
         Directory.CreateDirectory(outDir);
         var all = new JsonArray();
         var total = StageTimes.Zero;
+        var names = OutputNames(images);
+        var skipped = new List<(string Path, string Problem)>();
         foreach (var path in images)
         {
-            var image = ImageIO.Read(path);
+            RgbImage image;
+            try { image = ImageIO.Read(path); }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                skipped.Add((path, e.Message));   // a bad file does not stop the others
+                AnsiConsole.MarkupLine($"[yellow]skipped[/] {Markup.Escape(e.Message)}");
+                continue;
+            }
             var result = detector.Detect(image);
             total += result.Times;
             var drawn = Drawing.DrawBoxes(image, result.Objects.Where(o => o.Score >= drawThreshold)
                 .Select(o => new LabeledBox(o.Box.X1, o.Box.Y1, o.Box.X2, o.Box.Y2, o.ClassIndex, o.ClassName, o.Score)));
-            ImageIO.WritePng(drawn, Path.Combine(outDir, Path.GetFileNameWithoutExtension(path) + ".png"));
+            ImageIO.WritePng(drawn, Path.Combine(outDir, names[path]));
             all.Add(new JsonObject
             {
                 ["image"] = path,
+                ["output"] = names[path].Replace('\\', '/'),
                 ["proposals"] = result.ProposalCount,
                 ["detections"] = new JsonArray(result.Objects.Select(o => (JsonNode)new JsonObject
                 {
@@ -72,11 +83,37 @@ public static class DetectCommand
             AnsiConsole.MarkupLine($"{Markup.Escape(path)}: {result.Objects.Count(o => o.Score >= drawThreshold)} objects ≥ {drawThreshold} ({result.Objects.Count} kept), {result.Times.Total.TotalMilliseconds:F0} ms");
         }
         string json = Path.Combine(outDir, "detections.json");
-        File.WriteAllText(json + ".tmp", all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(json + ".tmp", json, overwrite: true);
-        PrintTimes(total, images.Count);
-        AnsiConsole.MarkupLine($"wrote {images.Count} image(s) and {Markup.Escape(json)}");
-        return 0;
+        FastRcnn.IO.AtomicFile.WriteAllText(json, all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        int written = images.Count - skipped.Count;
+        if (written > 0) PrintTimes(total, written);
+        AnsiConsole.MarkupLine($"wrote {written} image(s) and {Markup.Escape(json)}");
+        if (skipped.Count == 0) return 0;
+        AnsiConsole.MarkupLine($"[red]error:[/] {skipped.Count} of {images.Count} image(s) could not be read and were skipped:");
+        foreach (var (path, problem) in skipped) AnsiConsole.MarkupLine($"  {Markup.Escape(path)}: {Markup.Escape(problem)}");
+        return 1;
+    }
+
+    /// <summary>
+    /// Each image's drawn file, relative to the output folder: its path relative to the folder all images
+    /// share, with the extension <c>.png</c> (<c>A/x.jpg</c> → <c>A/x.png</c>); where two images would get one
+    /// name (<c>x.jpg</c> and <c>x.png</c>), both keep their extension (<c>A/x.jpg.png</c>, <c>A/x.png.png</c>).
+    /// </summary>
+    internal static Dictionary<string, string> OutputNames(IReadOnlyList<string> images)
+    {
+        var full = images.Distinct().ToDictionary(p => p, Path.GetFullPath);
+        string common = full.Values.Select(p => Path.GetDirectoryName(p) ?? "").Aggregate(CommonDirectory);
+        var relative = full.ToDictionary(p => p.Key, p => Path.GetRelativePath(common.Length > 0 ? common : "/", p.Value));
+        var plain = relative.ToDictionary(p => p.Key, p => Path.ChangeExtension(p.Value, ".png"));
+        var clashes = plain.Values.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return plain.ToDictionary(p => p.Key, p => clashes.Contains(p.Value) ? relative[p.Key] + ".png" : p.Value);
+    }
+
+    private static string CommonDirectory(string a, string b)
+    {
+        while (!(b + Path.DirectorySeparatorChar).StartsWith(a + Path.DirectorySeparatorChar, StringComparison.Ordinal) && a != b)
+            a = Path.GetDirectoryName(a) ?? "";
+        return a;
     }
 
     private static void PrintTimes(StageTimes total, int images)

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using FastRcnn.Data;
 using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
+using FastRcnn.IO;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
 using FastRcnn.Proposals;
@@ -43,7 +44,7 @@ public static class EvalCommand
                 string? detectionsFile = parse.GetValue(detections);
                 if (modelDir is null && detectionsFile is null) throw new ArgumentException("give --model (to run detection) or --detections (a results file)");
                 string output = parse.GetValue(outDir) ?? Path.Combine(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(detectionsFile!))!, $"eval-{splitName}");
-                Directory.CreateDirectory(output);
+                using var outputLock = DirectoryLock.Acquire(output);
                 IReadOnlyList<Detection> dets;
                 if (detectionsFile is not null)
                 {

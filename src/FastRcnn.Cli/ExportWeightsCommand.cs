@@ -28,6 +28,7 @@ public static class ExportWeightsCommand
             try
             {
                 string source = Path.GetFullPath(parse.GetValue(model)!), destination = Path.GetFullPath(parse.GetValue(outFile)!);
+                using var outputLock = FastRcnn.IO.DirectoryLock.AcquireFor(destination);
                 var (loaded, info) = ModelFiles.Load(source);
                 using (loaded)
                 {

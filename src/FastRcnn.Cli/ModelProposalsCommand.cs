@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FastRcnn.Data;
+using FastRcnn.IO;
 using FastRcnn.Modeling;
 using FastRcnn.Proposals;
 using FastRcnn.Training;
@@ -24,6 +25,7 @@ internal static class ModelProposalsCommand
         if (!output.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return CliErrors.Fail($"{output}: the proposal file must end in .npz");
         try
         {
+            using var outputLock = DirectoryLock.AcquireFor(output);
             var loaded = ModelFiles.Load(modelDir);
             using var model = loaded.Model;
             if (!model.ComputesProposals)

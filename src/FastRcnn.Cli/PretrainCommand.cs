@@ -53,7 +53,7 @@ public static class PretrainCommand
                 };
                 if (parse.GetValue(threads) is int t) CpuRuntime.SetThreads(t > 0 ? t : Environment.ProcessorCount);
                 string path = parse.GetValue(dataset)!, output = Path.GetFullPath(parse.GetValue(outFile)!);
-                Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+                using var outputLock = FastRcnn.IO.DirectoryLock.AcquireFor(output);
                 var trainData = DatasetLoader.Load(path, parse.GetValue(split));
                 using var trainSet = new CropSampler(trainData, options, options.Seed);
                 using var valSet = parse.GetValue(valSplit) is { } vs ? new CropSampler(DatasetLoader.Load(path, vs), options, options.Seed + 1) : null;

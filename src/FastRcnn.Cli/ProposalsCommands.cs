@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FastRcnn.Data;
 using FastRcnn.Imaging;
+using FastRcnn.IO;
 using FastRcnn.Proposals;
 using Spectre.Console;
 
@@ -41,9 +42,12 @@ public static class ProposalsCommands
         if (datasetPath is null) return CliErrors.Fail("--dataset is required");
         if (output is null) return CliErrors.Fail("--out is required (a .npz file)");
         if (!output.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return CliErrors.Fail($"{output}: the proposal file must end in .npz");
+        using var interrupt = InterruptSignals.Listen(cancel);   // Ctrl+C / SIGTERM: the journal keeps finished images; exit 130 / 143
+        cancel = interrupt.Token;
         try
         {
             var run = search.Read(parse);
+            using var outputLock = DirectoryLock.AcquireFor(output);
             var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
             AnsiConsole.MarkupLine($"[bold]{ds.Images.Count}[/] images of [blue]{Markup.Escape(ds.Source)}[/] ({Markup.Escape(ds.Split)}); " +
                                    $"{Markup.Escape(run.Search.Fingerprint())}");
@@ -55,7 +59,8 @@ public static class ProposalsCommands
         }
         catch (OperationCanceledException)
         {
-            return CliErrors.Fail($"interrupted; finished images are kept in {DatasetProposals.JournalPath(output)} — run the same command again to resume");
+            CliErrors.Fail($"interrupted; finished images are kept in {DatasetProposals.JournalPath(output)} — run the same command again to resume");
+            return interrupt.ExitCode;
         }
         catch (Exception e) when (CliErrors.IsInputError(e))
         {

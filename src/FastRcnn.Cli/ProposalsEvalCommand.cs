@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using FastRcnn.Data;
+using FastRcnn.IO;
 using FastRcnn.Proposals;
 using Spectre.Console;
 
@@ -49,6 +50,9 @@ internal static class ProposalsEvalCommand
             var budgetList = ParseBudgets(parse.GetValue(budgetsOption));
             var run = search.Read(parse);
             var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            string dir = Path.GetFullPath(parse.GetValue(outDirOption) ?? ".");
+            string csv = Path.Combine(dir, $"recall_{Safe(ds.Split)}.csv"), png = Path.Combine(dir, $"recall_{Safe(ds.Split)}.png");
+            using var outputLock = DirectoryLock.AcquireFor(csv);
             var reports = new List<(string Label, ProposalRecallReport Report)>();
             foreach (string source in sources)
             {
@@ -73,9 +77,7 @@ internal static class ProposalsEvalCommand
                 reports.Add((label, ProposalRecall.Evaluate(ds, image => set.BoxesOf(image.Id), budgetList)));
             }
             Print(ds, reports);
-            string dir = Path.GetFullPath(parse.GetValue(outDirOption) ?? ".");
             Directory.CreateDirectory(dir);
-            string csv = Path.Combine(dir, $"recall_{Safe(ds.Split)}.csv"), png = Path.Combine(dir, $"recall_{Safe(ds.Split)}.png");
             WriteCsv(csv, reports);
             RecallPlot.Write(png, $"Proposal recall, {ds.Split} ({reports[0].Report.GtBoxes} objects)", reports);
             AnsiConsole.MarkupLine($"wrote [blue]{Markup.Escape(csv)}[/] and [blue]{Markup.Escape(png)}[/]");
@@ -132,9 +134,7 @@ internal static class ProposalsEvalCommand
             foreach (var p in report.Points)
                 sb.Append(CultureInfo.InvariantCulture, $"\"{label.Replace("\"", "\"\"")}\",{report.Split},{p.Budget?.ToString(CultureInfo.InvariantCulture) ?? "all"},")
                   .Append(CultureInfo.InvariantCulture, $"{p.MeanProposals:F2},{p.Recall50:F4},{p.Recall70:F4},{p.AverageRecall:F4},{report.GtBoxes},{report.Images}\n");
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, sb.ToString());
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);

@@ -57,9 +57,7 @@ internal static class RecallPlot
         plot.Axes.Left.Label.Text = "recall";
         plot.Title(title);
         plot.ShowLegend(Alignment.LowerRight);
-        string temp = path + ".tmp.png";
-        plot.SavePng(temp, 960, 600);
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(960, 600, ImageFormat.Png));
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FastRcnn.Data;
 using FastRcnn.Imaging;
+using FastRcnn.IO;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
 using FastRcnn.Pretraining;
@@ -90,15 +91,18 @@ public static class TrainCommand
 
     private static int Run(ParseResult parse, Args a, CancellationToken cancel)
     {
+        using var interrupt = InterruptSignals.Listen(cancel);   // Ctrl+C / SIGTERM: finish the iteration, checkpoint, exit 130 / 143
+        cancel = interrupt.Token;
         try
         {
             if (parse.GetValue(a.Threads) is { } threads) CpuRuntime.SetThreads(threads > 0 ? threads : Environment.ProcessorCount);
             // Retained freed memory saves the kernel's page faults (VGG16: ~3 s of CPU per iteration) but fragments
             // the heap: VGG16's peak would pass PyTorch's, so large backbones release it (docs/benchmarks.md).
             string outDir = Path.GetFullPath(parse.GetValue(a.Out)!);
-            if (parse.GetValue(a.Resume) is { } run && AlternatingTrainView.IsAlternatingRun(run)) return AlternatingTrainView.Resume(run, cancel);
+            if (parse.GetValue(a.Resume) is { } run && AlternatingTrainView.IsAlternatingRun(run)) return AlternatingTrainView.Resume(run, interrupt, cancel);
             TrainingCheckpoint? checkpoint = parse.GetValue(a.Resume) is { } resume ? TrainingCheckpoint.Read(ResolveCheckpoint(resume)) : null;
             var options = ResolveOptions(parse, a, checkpoint);
+            using var outputLock = DirectoryLock.Acquire(outDir);   // one run per --out, for the whole run
             if (checkpoint is null) CheckFreshOutput(outDir, parse.GetValue(a.Force));
             CpuRuntime.RetainFreedMemory(parse.GetValue(a.RetainMemory) ?? BackboneFactory.Spec(options.Backbone).Name == "small");
 
@@ -112,7 +116,7 @@ public static class TrainCommand
             AnsiConsole.MarkupLine($"dataset [blue]{Markup.Escape(dataset.Source)}[/] split [bold]{Markup.Escape(dataset.Split)}[/]: " +
                 $"{dataset.Images.Count} images, {dataset.NumObjects} objects, {dataset.NumClasses} classes");
             if (options.Architecture.ProposesRegions() && options.Schedule == TrainingSchedule.Alternating)
-                return AlternatingTrainView.Run(dataset, options, outDir, checkpoint is not null, cancel);
+                return AlternatingTrainView.Run(dataset, options, outDir, resumed: false, interrupt, cancel);
             IProposalSource proposals = proposalSpec.IsExternal ? OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel) : EmptyProposals.Instance;
 
             using var model = options.CreateModel(dataset.NumClasses);
@@ -140,8 +144,9 @@ public static class TrainCommand
             var result = TrainingProgressView.Run(trainer, cancel);
             if (result.Cancelled)
             {
-                AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/]; resume with --resume {Markup.Escape(result.LastCheckpoint ?? outDir)}");
-                return 130;
+                AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/], checkpoint [blue]{Markup.Escape(result.LastCheckpoint ?? "(none)")}[/]; " +
+                    $"resume with: {Markup.Escape(ResumeCommandLine(parse, a, outDir))}");
+                return interrupt.ExitCode;
             }
             AnsiConsole.MarkupLine($"done: {result.Iterations} iterations in {result.Seconds:F0} s, final loss {result.FinalLoss:F3}" +
                 (result.SkippedImages > 0 ? $", {result.SkippedImages} batch images without RoIs skipped" : "") +
@@ -159,8 +164,21 @@ public static class TrainCommand
         }
         catch (OperationCanceledException)
         {
-            return Fail("cancelled");
+            Fail("interrupted before training began; nothing to resume");
+            return interrupt.ExitCode;
         }
+    }
+
+    /// <summary>The command that continues an interrupted run: <c>fastrcnn train --resume OUT --out OUT</c> and the options a checkpoint does not hold.</summary>
+    private static string ResumeCommandLine(ParseResult parse, Args a, string outDir)
+    {
+        static string Quote(string s) => s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "/._-+=:,@%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+        var words = new List<string> { "fastrcnn", "train", "--resume", outDir, "--out", outDir };
+        if (parse.GetValue(a.ValSplit) is { } val) words.AddRange(["--val-split", val]);
+        if (parse.GetValue(a.CacheDir) is { } cache) words.AddRange(["--cache-dir", Path.GetFullPath(cache)]);
+        if (parse.GetValue(a.Threads) is { } threads) words.AddRange(["--threads", threads.ToString(CultureInfo.InvariantCulture)]);
+        if (parse.GetValue(a.RetainMemory) is { } retain) words.AddRange(["--retain-freed-memory", retain ? "true" : "false"]);
+        return string.Join(' ', words.Select(Quote));
     }
 
     /// <summary>Defaults, then the config file or the checkpoint's options, then explicit command-line options.</summary>
@@ -223,14 +241,13 @@ public static class TrainCommand
 
     private static void CheckFreshOutput(string outDir, bool force)
     {
-        bool used = File.Exists(Path.Combine(outDir, ModelFiles.InfoFileName)) || File.Exists(Path.Combine(outDir, TrainingLog.FileName))
-            || Directory.Exists(Path.Combine(outDir, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(outDir, "checkpoints")).Any();
-        if (!used) return;
+        if (!TrainingOutputs.HoldsRun(outDir)) return;
         if (!force)
             throw new IOException($"{outDir} already holds a training run; continue it with --resume {outDir}, choose another --out, or start over with --force");
-        if (Directory.Exists(Path.Combine(outDir, "checkpoints"))) Directory.Delete(Path.Combine(outDir, "checkpoints"), recursive: true);
-        foreach (var f in new[] { ModelFiles.InfoFileName, ModelFiles.WeightsFileName, TrainingLog.FileName, "validation_log.csv", Trainer.ConfigFileName })
-            File.Delete(Path.Combine(outDir, f));
+        // Only what training (and eval of its model) wrote: a user's own files stay.
+        var kept = TrainingOutputs.DeleteRun(outDir);
+        if (kept.Count > 0)
+            AnsiConsole.MarkupLine($"[yellow]kept {kept.Count} file(s) that training did not write:[/] {Markup.Escape(string.Join(", ", kept.Take(5).Select(f => Path.GetRelativePath(outDir, f))))}");
     }
 
     /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FastRcnn.IO;
 
 namespace FastRcnn.Evaluation;
 
@@ -101,10 +102,5 @@ public static class ResultFiles
 
     private static double Round(float v) => Math.Round(v, 2);
 
-    private static void WriteAtomically(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteAtomically(string path, string text) => AtomicFile.WriteAllText(path, text);
 }

@@ -22,12 +22,11 @@ public static partial class Npz
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
-    /// <summary>Writes the arrays (key → array) atomically: a temporary file, then a rename.</summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> arrays)
-    {
-        string temp = path + ".tmp";
-        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+    /// <summary>Writes the arrays (key → array) atomically (<see cref="AtomicFile"/>).</summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> arrays) =>
+        AtomicFile.Write(path, file =>
         {
+            using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
             foreach (var (key, array) in arrays)
             {
                 if (array.Count != array.Data.Length)
@@ -35,9 +34,7 @@ public static partial class Npz
                 using var stream = zip.CreateEntry(key + ".npy", CompressionLevel.Fastest).Open();
                 WriteNpy(stream, array);
             }
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+        });
 
     /// <summary>Reads every array; a malformed archive throws <see cref="InvalidDataException"/> naming the file and entry.</summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(string path)

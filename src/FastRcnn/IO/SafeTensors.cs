@@ -33,7 +33,7 @@ public static class SafeTensors
         public Tensor this[string name] => Tensors.First(t => t.Key == name).Value;
     }
 
-    /// <summary>Writes the tensors (CPU copies are taken as needed) atomically: temp file, then rename.</summary>
+    /// <summary>Writes the tensors (CPU copies are taken as needed) atomically (<see cref="AtomicFile"/>).</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var entries = tensors.ToList();
@@ -61,8 +61,7 @@ public static class SafeTensors
         }
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // pad with spaces so the data starts 8-byte aligned
-        string temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        AtomicFile.Write(path, stream =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
@@ -70,8 +69,7 @@ public static class SafeTensors
             stream.Write(json);
             for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
             foreach (var blob in blobs) stream.Write(blob);
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     /// <summary>Reads every tensor of a safetensors file; a malformed file throws <see cref="InvalidDataException"/> naming it.</summary>

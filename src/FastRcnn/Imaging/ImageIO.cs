@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FastRcnn.IO;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -169,23 +170,5 @@ public static class ImageIO
         finally { handle.Free(); }
     }
 
-    private static void WriteAtomic(string path, Action<Stream> write)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-                write(file);
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { /* best effort */ }
-            throw;
-        }
-    }
+    private static void WriteAtomic(string path, Action<Stream> write) => AtomicFile.Write(path, write);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastRcnn.IO;
 using SkiaSharp;
 
 namespace FastRcnn.Imaging;
@@ -19,9 +20,7 @@ public sealed record LineChart(string Title, string XLabel, string YLabel, doubl
     /// <summary>Renders <paramref name="series"/> (class colours from <see cref="Palette"/>, in order) to a PNG, atomically.</summary>
     public void WritePng(string path, IReadOnlyList<ChartSeries> series)
     {
-        string temp = path + ".tmp";
-        File.WriteAllBytes(temp, EncodePng(series));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllBytes(path, EncodePng(series));
     }
 
     /// <summary>Renders <paramref name="series"/> (class colours from <see cref="Palette"/>, in order): the PNG file's bytes.</summary>

@@ -111,9 +111,7 @@ public static class ModelFiles
         };
         if (compression is not null) json["compression"] = compression.DeepClone();
         if (model.Rpn is { } rpn) json["rpn"] = JsonSerializer.SerializeToNode(rpn.Options, RpnJson);
-        string path = Path.Combine(directory, InfoFileName), temp = path + ".tmp";
-        File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, InfoFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     /// <summary>
@@ -152,6 +150,7 @@ public static class ModelFiles
             {
                 Directory.Move(temp, path);
             }
+            AtomicFile.FlushDirectory(parent);
         }
         finally
         {

@@ -156,16 +156,13 @@ public sealed class CropPretrainer : nn.Module<Tensor, Tensor>
             ["backbone"] = "small",
             ["pretraining"] = JsonSerializer.Serialize(Options),
         };
-        string temp = path + ".tmp";
         try
         {
-            SafeTensors.Write(temp, tensors, meta);
-            File.Move(temp, path, overwrite: true);
+            SafeTensors.Write(path, tensors, meta);
         }
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
-            if (File.Exists(temp)) File.Delete(temp);
         }
     }
 

@@ -208,9 +208,6 @@ public static class DatasetProposals
             seconds = Math.Round(stats.Elapsed.TotalSeconds, 2),
             createdUtc = DateTime.UtcNow.ToString("O"),
         };
-        string path = SettingsPath(outPath);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllText(SettingsPath(outPath), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 }

@@ -95,8 +95,6 @@ public sealed class ProposalCache
     {
         string path = EntryPath(imageHash);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        File.WriteAllBytes(temp, new ProposalRecord("", imageHash, proposals).Serialize());
-        File.Move(temp, path, overwrite: true);
+        FastRcnn.IO.AtomicFile.WriteAllBytes(path, new ProposalRecord("", imageHash, proposals).Serialize(), durable: false);
     }
 }

@@ -8,7 +8,8 @@ namespace FastRcnn.Training;
 /// <summary>
 /// <see cref="TrainingOptions"/> as JSON: snake_case names (<c>learning_rate</c>, <c>learning_rate_steps</c>,
 /// <c>foreground_iou</c>, …), every option written, and on reading any subset accepted — options a file
-/// leaves out keep the paper's defaults, unknown names are an error (a misspelt option must not be ignored).
+/// leaves out keep the paper's defaults, unknown names are an error (a misspelt option must not be ignored),
+/// and so is a name given twice.
 /// </summary>
 public static class TrainingConfig
 {
@@ -17,6 +18,7 @@ public static class TrainingConfig
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,   // { "iterations": 100, "iterations": 0 } must not pick one silently
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         ReadCommentHandling = JsonCommentHandling.Skip,
@@ -60,11 +62,6 @@ public static class TrainingConfig
         return FromJson(File.ReadAllText(path), path);
     }
 
-    /// <summary>Writes the options to <paramref name="path"/> (temporary name, then rename).</summary>
-    public static void Save(string path, TrainingOptions options)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, ToJson(options) + "\n");
-        File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes the options to <paramref name="path"/> atomically (<see cref="FastRcnn.IO.AtomicFile"/>).</summary>
+    public static void Save(string path, TrainingOptions options) => FastRcnn.IO.AtomicFile.WriteAllText(path, ToJson(options) + "\n");
 }

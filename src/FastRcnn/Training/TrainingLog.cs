@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FastRcnn.IO;
 
 namespace FastRcnn.Training;
 
@@ -37,7 +38,7 @@ public sealed class TrainingLog
     /// <summary>Drops the rows after <paramref name="iteration"/> (for a resume).</summary>
     public void TruncateAfter(long iteration) => _steps.RemoveAll(s => s.Iteration > iteration);
 
-    /// <summary>Writes the log to <paramref name="path"/> (temporary name, then rename); a step without a column's loss writes it empty.</summary>
+    /// <summary>Writes the log to <paramref name="path"/> atomically (<see cref="AtomicFile"/>); a step without a column's loss writes it empty.</summary>
     public void Save(string path)
     {
         var names = LossNames;
@@ -53,9 +54,7 @@ public sealed class TrainingLog
             text.Append(CultureInfo.InvariantCulture,
                 $",{G(s.Accuracy)},{s.ForegroundRois},{s.BackgroundRois},{s.SkippedImages},{G(s.LearningRate)},{s.Seconds:F4},{s.ElapsedSeconds:F3}\n");
         }
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text.ToString());
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     /// <summary>Reads a log written by <see cref="Save"/> (the header names the loss columns).</summary>
@@ -121,8 +120,6 @@ internal static class ValidationLog
                 text.Append(',').Append(r.Metrics.TryGetValue(c, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "");
             text.Append('\n');
         }
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text.ToString());
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 }

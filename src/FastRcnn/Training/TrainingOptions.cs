@@ -241,7 +241,7 @@ public sealed record TrainingOptions
         Check(LearningRateGamma > 0 && double.IsFinite(LearningRateGamma), $"learning_rate_gamma must be positive, got {LearningRateGamma}.");
         Check(LearningRateSteps.All(s => s > 0) && LearningRateSteps.Zip(LearningRateSteps.Skip(1)).All(p => p.First < p.Second),
             $"learning_rate_steps must be positive and increasing, got [{string.Join(", ", LearningRateSteps)}].");
-        Check(Iterations >= 0, $"iterations must be ≥ 0, got {Iterations}.");
+        Check(Iterations >= 1, $"iterations must be ≥ 1, got {Iterations}: a run of no iterations would save an untrained model.");
         Check(Schedule == TrainingSchedule.Joint || Architecture == DetectorArchitecture.FasterRcnn,
             $"schedule {Schedule.ToString().ToLowerInvariant()} is Faster R-CNN's; architecture {Architecture.Name()} trains in one stage.");
         Check(AlternatingIterations is null || AlternatingIterations.Count == 4 && AlternatingIterations.All(n => n >= 1),

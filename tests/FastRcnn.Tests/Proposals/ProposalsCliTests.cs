@@ -37,6 +37,17 @@ public sealed class ProposalsCliTests(SmallShapesFixture shapes) : IClassFixture
     }
 
     [Fact]
+    public void A_leftover_npz_tmp_from_a_killed_run_does_not_block_a_rerun()
+    {
+        string root = shapes.Split.Root, dir = shapes.Split.NewDir("leftover"), file = Path.Combine(dir, "test.npz");
+        File.WriteAllText(file + ".tmp", "half an archive, left by kill -9");
+        File.WriteAllText(Path.Combine(dir, $".test.npz.{int.MaxValue}.0123456789abcdef.tmp"), "another one");
+        Assert.Equal(0, Run("proposals", "--dataset", root, "--split", "test", "--out", file, "--cache-dir", Path.Combine(dir, "cache"), "--max-boxes", "50"));
+        Assert.Equal(8, ProposalFile.Read(file).Count);
+        Assert.Empty(Directory.EnumerateFiles(dir, "*.tmp"));
+    }
+
+    [Fact]
     public void Bad_input_fails_with_exit_code_1()
     {
         string root = shapes.Split.Root, dir = shapes.Split.NewDir("bad");

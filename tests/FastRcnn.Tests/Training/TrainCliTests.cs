@@ -13,7 +13,7 @@ public sealed class TrainCliTests
     private static int Run(params string[] args) => CliApp.Build().Parse(args).Invoke();
 
     /// <summary>The test set's selective-search proposals written as an .npz, as a user would bring them.</summary>
-    private static string WriteProposals(TempDir dir)
+    internal static string WriteProposals(TempDir dir)
     {
         string path = dir.Combine("proposals.npz");
         Npz.Write(path, TrainingTestData.Dataset.Images.Select(i =>
@@ -94,5 +94,40 @@ public sealed class TrainCliTests
         File.WriteAllText(emptySplit, "");
         try { Assert.Equal(1, Run(Args(root, proposals, "empty", "--out", dir.Combine("k")))); }                 // no images in split
         finally { File.Delete(emptySplit); }
+    }
+
+    [Fact]
+    public void Force_deletes_only_what_training_wrote_and_zero_iterations_or_duplicate_config_keys_are_refused()
+    {
+        using var dir = new TempDir();
+        string root = TrainingTestData.Dataset.Source, proposals = WriteProposals(dir), run = dir.Combine("run");
+        string[] common = ["train", "--dataset", root, "--split", "train", "--proposals", proposals, "--scale", "128", "--max-size", "200", "--rois-per-image", "16"];
+
+        Assert.Equal(1, Run([.. common, "--iters", "0", "--out", run]));                          // nothing to train
+        Assert.False(File.Exists(Path.Combine(run, ModelFiles.InfoFileName)));
+        string config = dir.Combine("twice.json");
+        File.WriteAllText(config, "{ \"iterations\": 2, \"iterations\": 0 }");
+        Assert.Equal(1, Run([.. common, "--config", config, "--out", run]));                      // a key given twice
+
+        Assert.Equal(0, Run([.. common, "--iters", "2", "--checkpoint-every", "1", "--out", run]));
+        string checkpoints = Path.Combine(run, "checkpoints");
+        File.WriteAllText(Path.Combine(checkpoints, "notes.txt"), "mine");
+        Directory.CreateDirectory(Path.Combine(run, "eval-test", "voc_results"));
+        File.WriteAllText(Path.Combine(run, "eval-test", "metrics.json"), "{}");
+        File.WriteAllText(Path.Combine(run, "eval-test", "pr_all.png"), "png");
+        File.WriteAllText(Path.Combine(run, "eval-test", "voc_results", "comp4_det_test_circle.txt"), "");
+        File.WriteAllText(Path.Combine(run, "eval-test", "summary-for-my-paper.md"), "mine");
+        Directory.CreateDirectory(Path.Combine(run, "eval-val"));
+        File.WriteAllText(Path.Combine(run, "eval-val", "metrics.csv"), "");
+        File.WriteAllText(Path.Combine(run, "README.txt"), "mine");
+
+        Assert.Equal(0, Run([.. common, "--iters", "1", "--checkpoint-every", "1", "--out", run, "--force"]));
+        Assert.Equal(["checkpoint_0000001.safetensors", "notes.txt"],
+            Directory.GetFiles(checkpoints).Select(f => Path.GetFileName(f) ?? "").Order(StringComparer.Ordinal));
+        Assert.Equal(["summary-for-my-paper.md"], Directory.GetFiles(Path.Combine(run, "eval-test")).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(run, "eval-test", "voc_results")));
+        Assert.False(Directory.Exists(Path.Combine(run, "eval-val")));                             // old results of the old model
+        Assert.True(File.Exists(Path.Combine(run, "README.txt")));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);       // the new run's log
     }
 }

@@ -70,6 +70,26 @@ public sealed class TrainingOptionsTests
         Assert.Throws<FileNotFoundException>(() => TrainingConfig.Load(dir.Combine("missing.json")));
     }
 
+    [Fact]
+    public void A_config_file_giving_an_option_twice_is_refused_naming_the_option_and_the_file()
+    {
+        using var dir = new TempDir();
+        string path = dir.Combine("config.json");
+        File.WriteAllText(path, "{ \"iterations\": 100, \"learning_rate\": 0.01, \"iterations\": 5 }");
+        var e = Assert.Throws<InvalidDataException>(() => TrainingConfig.Load(path));
+        Assert.StartsWith(path + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("iterations", e.Message, StringComparison.Ordinal);
+        Assert.Contains("duplicate", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Zero_iterations_are_refused()
+    {
+        var e = Assert.Throws<ArgumentException>((TrainingOptions.ShapesSmall with { Iterations = 0 }).Validate);
+        Assert.Contains("iterations must be ≥ 1, got 0", e.Message, StringComparison.Ordinal);
+        (TrainingOptions.ShapesSmall with { Iterations = 1 }).Validate();
+    }
+
     [Theory]
     [InlineData("backbone", "Unknown backbone 'resnet'")]
     [InlineData("scales", "scales must be positive")]

@@ -107,7 +107,6 @@ public static class BackboneWeights
             ["backbone"] = model.Spec.Name,
         };
         if (float16) meta["stored_as"] = "float16";
-        string temp = path + ".tmp";
         try
         {
             using (no_grad())
@@ -119,14 +118,12 @@ public static class BackboneWeights
                     tensors[name] = float16 ? value.to_type(ScalarType.Float16) : value.clone();
                 }
             }
-            SafeTensors.Write(temp, tensors, meta);
-            File.Move(temp, path, overwrite: true);
+            SafeTensors.Write(path, tensors, meta);
             return tensors.Count;
         }
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
-            if (File.Exists(temp)) File.Delete(temp);
         }
     }
 
