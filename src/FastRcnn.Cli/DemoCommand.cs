@@ -51,9 +51,11 @@ public static class DemoCommand
         var iters = new Option<int?>("--iters") { Description = "Training iterations (default 3000; --quick 120)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var fromScratch = new Option<bool>("--from-scratch") { Description = "Start from random weights instead of the built-in small-shapesnet pre-training (the paper always fine-tunes a pre-trained network)." };
+        var architecture = new Option<string?>("--architecture") { Description = "fast-rcnn (default: the paper's, with selective search) or faster-rcnn (a region proposal network instead)." };
+        var schedule = new Option<string?>("--schedule") { Description = "faster-rcnn: joint (default) or alternating (the paper's 4 steps: RPN, Fast R-CNN, RPN, Fast R-CNN head)." };
         var command = new Command("demo", "Run the whole system on the built-in Shapes benchmark: data, proposals, training, evaluation, SVD compression, HTML report.")
         {
-            outDir, quick, seed, iters, cacheDir, fromScratch,
+            outDir, quick, seed, iters, cacheDir, fromScratch, architecture, schedule,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -66,7 +68,13 @@ public static class DemoCommand
                     settings = settings with { Iterations = n, LearningRateSteps = [(int)Math.Round(n * 0.75)] };
                 }
                 string? weights = parse.GetValue(fromScratch) ? null : BuiltinWeights.Resolve(BuiltinWeights.SmallShapesNet);
-                return Task.FromResult(Run(Path.GetFullPath(parse.GetValue(outDir)!), settings, parse.GetValue(seed), weights, parse.GetValue(cacheDir), cancel));
+                var arch = parse.GetValue(architecture) is { } a ? DetectorArchitectures.Parse(a) : DetectorArchitecture.FastRcnn;
+                var plan = parse.GetValue(schedule) is { } s
+                    ? Enum.TryParse<TrainingSchedule>(s, ignoreCase: true, out var parsed) ? parsed : throw new ArgumentException($"--schedule must be joint or alternating, got '{s}'")
+                    : TrainingSchedule.Joint;
+                if (plan == TrainingSchedule.Alternating && arch != DetectorArchitecture.FasterRcnn)
+                    throw new ArgumentException("--schedule alternating is for --architecture faster-rcnn");
+                return Task.FromResult(Run(Path.GetFullPath(parse.GetValue(outDir)!), settings, parse.GetValue(seed), weights, parse.GetValue(cacheDir), arch, plan, cancel));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or DatasetFormatException)
             {
@@ -77,8 +85,10 @@ public static class DemoCommand
         return command;
     }
 
-    private static int Run(string root, DemoSettings settings, int seed, string? weights, string? cacheDir, CancellationToken cancel)
+    private static int Run(string root, DemoSettings settings, int seed, string? weights, string? cacheDir, DetectorArchitecture architecture,
+        TrainingSchedule schedule, CancellationToken cancel)
     {
+        bool faster = architecture == DetectorArchitecture.FasterRcnn;
         var clock = Stopwatch.StartNew();
         var report = new DemoReport { Settings = settings, Seed = seed, ClassNames = ShapesGenerator.ClassNames };
         using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(root);
@@ -95,9 +105,9 @@ public static class DemoCommand
         var train = DatasetLoader.Load(data, "train");
         var test = DatasetLoader.Load(data, "test");
 
-        // 2. proposals
-        PrecomputedProposals trainProposals = null!, testProposals = null!;
-        Step(report, "Selective search", () =>
+        // 2. proposals (Faster R-CNN's come from its own RPN)
+        PrecomputedProposals? trainProposals = null, testProposals = null;
+        if (!faster) Step(report, "Selective search", () =>
         {
             trainProposals = TrainCommand.OpenProposals(ProposalSpec.SelectiveSearch, train, cacheDir, "train", cancel);
             testProposals = TrainCommand.OpenProposals(ProposalSpec.SelectiveSearch, test, cacheDir, "test", cancel);
@@ -108,7 +118,11 @@ public static class DemoCommand
         string modelDir = Path.Combine(root, "model");
         var options = (TrainingOptions.ShapesSmall with
         {
-            Dataset = data, Split = "train", Proposals = ProposalSpec.Auto, Seed = seed, Weights = weights,
+            Dataset = data, Split = "train", Proposals = faster ? ProposalSpec.RpnWord : ProposalSpec.Auto, Seed = seed, Weights = weights,
+            Architecture = architecture, Schedule = schedule,
+            // Alternating: each RPN step as long as each detector step, the last two (shared convs frozen) half as long.
+            AlternatingIterations = schedule == TrainingSchedule.Alternating
+                ? [settings.Iterations, settings.Iterations, settings.Iterations / 2, settings.Iterations / 2] : null,
             // From pre-trained weights conv1 stays fixed, as the paper keeps the first convolution of its S and M networks.
             FrozenPrefixes = weights is null ? null : BackboneSpec.FeaturesUpTo(1),
             // Background RoIs from [0, 0.5) instead of the paper's [0.1, 0.5): Shapes scatters distractor blobs far from
@@ -126,6 +140,7 @@ public static class DemoCommand
         Step(report, "Training", () =>
         {
             if (Directory.Exists(modelDir)) Directory.Delete(modelDir, recursive: true);
+            if (schedule == TrainingSchedule.Alternating) return TrainAlternating(report, options, train, weights, modelDir, cancel, out trained);
             using var model = options.CreateModel(train.NumClasses);
             string start = "random weights";
             if (weights is not null)
@@ -135,7 +150,7 @@ public static class DemoCommand
                 start = $"{Path.GetFileNameWithoutExtension(weights)} ({import.Loaded.Count} tensors)";
                 report.StartWeights = Path.GetFileNameWithoutExtension(weights);
             }
-            using var trainer = new Trainer(model, train, trainProposals, options, modelDir);
+            using var trainer = new Trainer(model, train, (IProposalSource?)trainProposals ?? EmptyProposals.Instance, options, modelDir);
             trained = TrainingProgressView.Run(trainer, cancel);
             report.Losses = trainer.Log.Steps;
             return $"{trained.Iterations} iterations from {start} in {trained.Seconds:F0} s ({trained.Iterations / Math.Max(trained.Seconds, 1e-9):F1} it/s)";
@@ -164,7 +179,7 @@ public static class DemoCommand
                 .Select(image =>
                 {
                     using var scope = TorchSharp.torch.NewDisposeScope();
-                    return DemoReport.Sample(detector, image, testProposals.ProposalsFor(image.Id, image.Width, image.Height));
+                    return DemoReport.Sample(detector, image, testProposals?.ProposalsFor(image.Id, image.Width, image.Height));
                 })
                 .ToList();
             report.TotalSeconds = clock.Elapsed.TotalSeconds;
@@ -178,18 +193,43 @@ public static class DemoCommand
     }
 
     private static DemoEvaluation Evaluate(DemoReport report, string title, string modelDir, string outDir, DetectionDataset test,
-        PrecomputedProposals proposals, DetectorOptions detection, CancellationToken cancel)
+        PrecomputedProposals? proposals, DetectorOptions detection, CancellationToken cancel)
     {
         DemoEvaluation result = null!;
         Step(report, title, () =>
         {
             using var detector = Detector.Load(modelDir, detection);
-            var run = EvalCommand.Detect(detector, test, image => proposals.ProposalsFor(image.Id, image.Width, image.Height), outDir, cancel);
+            Func<ImageRecord, TorchSharp.torch.Tensor?>? proposalsFor = proposals is null ? null : image => proposals.ProposalsFor(image.Id, image.Width, image.Height);
+            var run = EvalCommand.Detect(detector, test, proposalsFor, outDir, cancel);
             var summary = EvalCommand.Report(test, "test", run.Detections, outDir);
             result = new DemoEvaluation(modelDir, outDir, summary, run.Times, run.Images);
             return $"VOC07 mAP {summary.Voc07.MeanAp:F3}, {run.Times.Total.TotalMilliseconds / Math.Max(1, run.Images):F0} ms per image";
         });
         return result;
+    }
+
+    /// <summary>Faster R-CNN's 4-step alternating training into <paramref name="modelDir"/> (steps in its subfolders).</summary>
+    private static string TrainAlternating(DemoReport report, TrainingOptions options, DetectionDataset train, string? weights, string modelDir,
+        CancellationToken cancel, out TrainingResult trained)
+    {
+        var training = new AlternatingTraining(train, options, modelDir, weights is null ? null : m => BackboneWeights.ImportTorchvision(m, weights));
+        var logs = new List<TrainingStep>();
+        training.RunStep = (step, token) =>
+        {
+            AnsiConsole.MarkupLine($"[bold]step {step.Step}/4[/] {Markup.Escape(step.Description)}");
+            var result = TrainingProgressView.Run(step.Trainer, token);
+            long offset = logs.Count == 0 ? 0 : logs[^1].Iteration;
+            logs.AddRange(step.Trainer.Log.Steps.Select(s => s with { Iteration = s.Iteration + offset }));
+            return result;
+        };
+        var result = training.Run(cancel);
+        using var model = result.Model;
+        report.Losses = logs;
+        report.StartWeights = weights is null ? null : Path.GetFileNameWithoutExtension(weights);
+        double seconds = result.Steps.Sum(s => s.Seconds);
+        int iterations = (int)result.Steps.Sum(s => s.Iterations);
+        trained = new TrainingResult(iterations, result.Cancelled, double.NaN, 0, 0, 0, seconds, result.ModelDirectory, null);
+        return $"4 steps, {string.Join(" + ", Enumerable.Range(1, 4).Select(training.IterationsOf))} iterations in {seconds:F0} s";
     }
 
     private static void Step(DemoReport report, string name, Func<string> action)

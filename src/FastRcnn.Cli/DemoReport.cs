@@ -73,7 +73,9 @@ internal sealed class DemoReport
             .Append("td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}img{max-width:100%}")
             .Append(".grid{display:flex;flex-wrap:wrap;gap:10px}.grid figure{margin:0;width:340px}figcaption{font-size:.85em;color:#555}")
             .Append("</style></head><body>\n");
-        html.Append("<h1>Fast R-CNN on Shapes</h1>\n<p>")
+        string architecture = Training?.Architecture == Modeling.DetectorArchitecture.FasterRcnn
+            ? $"Faster R-CNN ({Training.Schedule.ToString().ToLowerInvariant()} training)" : "Fast R-CNN";
+        html.Append($"<h1>{E(architecture)} on Shapes</h1>\n<p>")
             .Append(E($"FastRcnn demo, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPU cores; seed {Seed}; ")
                 + E($"{Settings.TrainImages} training and {Settings.TestImages} test images; small backbone fine-tuned from {StartWeights ?? "random weights (from scratch)"} for {Settings.Iterations} iterations ")
                 + E($"(N = 2 images, 64 RoIs each{TrainingDetails()}); tested at s ∈ {{{string.Join(", ", Settings.Detection.EffectiveScales)}}} (each RoI pooled at the scale where its side is nearest {Settings.Detection.CanonicalRoiSize:F0} px); ")
