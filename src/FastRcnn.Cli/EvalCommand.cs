@@ -6,6 +6,7 @@ using FastRcnn.Evaluation;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
 using FastRcnn.Proposals;
+using FastRcnn.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -22,7 +23,7 @@ public static class EvalCommand
         var model = new Option<string?>("--model") { Description = "A trained model directory (needed unless --detections is given)." };
         var dataset = new Option<string>("--dataset") { Description = "A VOC-layout directory or a COCO .json file.", Required = true };
         var split = new Option<string?>("--split") { Description = "The split to evaluate (VOC: ImageSets/Main/<split>.txt)." };
-        var proposals = new Option<string>("--proposals") { Description = "Proposals: an .npz (one float32 (R,4) array per image id) or 'auto' (selective search).", DefaultValueFactory = _ => "auto" };
+        var proposals = new Option<string>("--proposals") { Description = "Proposals: an .npz (one float32 (R,4) array per image id) or 'auto' (selective search).", DefaultValueFactory = _ => TrainingProposals.Auto };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var detections = new Option<string?>("--detections") { Description = "Evaluate a COCO-results JSON of detections instead of running the model." };
         var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
@@ -90,7 +91,7 @@ public static class EvalCommand
     /// <summary>Proposals of each image: a proposal file, or selective search through the content-keyed cache.</summary>
     private static Func<ImageRecord, Tensor?> ProposalSource(string proposals, DetectionDataset dataset, string? cacheDir)
     {
-        var source = proposals == "auto"
+        var source = string.Equals(proposals, TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase)
             ? DatasetProposals.ComputeOrLoad(dataset, cacheDir: cacheDir)
             : DatasetProposals.Load(proposals, dataset);
         return image => source.ProposalsFor(image.Id, image.Width, image.Height);

@@ -54,7 +54,7 @@ internal static class ProposalsEvalCommand
             {
                 DatasetProposalSet set;
                 string label;
-                if (string.Equals(source, "auto", StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(source, FastRcnn.Training.TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase))
                 {
                     label = $"selective search ({run.Search.Mode.ToString().ToLowerInvariant()})";
                     set = ProposalsCommands.WithProgress(ds.Images.Count, "selective search",

@@ -217,7 +217,7 @@ public static class TrainCommand
         if (!force)
             throw new IOException($"{outDir} already holds a training run; continue it with --resume {outDir}, choose another --out, or start over with --force");
         if (Directory.Exists(Path.Combine(outDir, "checkpoints"))) Directory.Delete(Path.Combine(outDir, "checkpoints"), recursive: true);
-        foreach (var f in new[] { ModelFiles.InfoFileName, ModelFiles.WeightsFileName, TrainingLog.FileName, "validation_log.csv", Trainer.ConfigFileName })
+        foreach (var f in new[] { ModelFiles.InfoFileName, ModelFiles.WeightsFileName, TrainingLog.FileName, ValidationLog.FileName, Trainer.ConfigFileName })
             File.Delete(Path.Combine(outDir, f));
     }
 
