@@ -20,7 +20,7 @@ namespace FastRcnn.Cli;
 public sealed record DemoSettings(int TrainImages, int TestImages, int Iterations, IReadOnlyList<int> LearningRateSteps,
     int Fc6Rank, int Fc7Rank, int SampleImages)
 {
-    /// <summary>The full demo: about 6 minutes on a quiet 2-core machine (computing the proposals included).</summary>
+    /// <summary>The full demo: about 7 minutes on a quiet 2-core machine (computing the proposals included).</summary>
     public static DemoSettings Full { get; } = new(600, 100, 3000, [2250], 128, 64, 6);
 
     /// <summary>The smoke test (<c>--quick</c>): the same steps on a few images, under 2 minutes.</summary>

@@ -8,6 +8,7 @@ using FastRcnn.IO;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
 using FastRcnn.Proposals;
+using FastRcnn.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -48,7 +49,7 @@ public static class EvalCommand
                 IReadOnlyList<Detection> dets;
                 if (detectionsFile is not null)
                 {
-                    dets = ReadCocoResults(detectionsFile, ds);
+                    dets = ResultFiles.ReadCoco(detectionsFile, ds);
                 }
                 else
                 {
@@ -74,7 +75,7 @@ public static class EvalCommand
 
     /// <summary>
     /// Runs <paramref name="detector"/> over <paramref name="ds"/> with a progress bar and writes the detections
-    /// as COCO results JSON (<c>detections_coco.json</c>) into <paramref name="output"/>.
+    /// as COCO results JSON (<c>detections_coco.json</c>, with the dataset's category ids) into <paramref name="output"/>.
     /// </summary>
     internal static SplitDetections Detect(Detector detector, DetectionDataset ds, Func<ImageRecord, Tensor?>? proposals, string output, CancellationToken cancel)
     {
@@ -86,7 +87,7 @@ public static class EvalCommand
                 run = DatasetDetection.Run(detector, ds, proposals, new Progress<int>(n => task.Value = n), cancel);
             });
         Directory.CreateDirectory(output);
-        ResultFiles.WriteCoco(Path.Combine(output, "detections_coco.json"), run.Detections);
+        ResultFiles.WriteCoco(Path.Combine(output, "detections_coco.json"), run.Detections, ds.CategoryIds);
         return run;
     }
 
@@ -135,24 +136,5 @@ public static class EvalCommand
                 .WritePng(Path.Combine(output, $"pr_{curve.Name}.png"), [curve]);
         AnsiConsole.MarkupLine($"wrote metrics.json, metrics.csv, voc_results/, pr_*.png to {Markup.Escape(output)}");
         return new EvaluationSummary(voc07, voc10, coco);
-    }
-
-    private static List<Detection> ReadCocoResults(string path, DetectionDataset ds)
-    {
-        var known = ds.Images.Select(i => i.Id).ToHashSet();
-        var list = new List<Detection>();
-        JsonArray array;
-        try { array = JsonNode.Parse(File.ReadAllText(path))?.AsArray() ?? throw new InvalidDataException($"{path}: empty"); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not a COCO results JSON array ({e.Message})"); }
-        foreach (var node in array)
-        {
-            string id = node!["image_id"]!.ToString();
-            if (!known.Contains(id)) throw new InvalidDataException($"{path}: detection for image '{id}', which is not in the split");
-            int cls = (int)node["category_id"]!;
-            if (cls < 1 || cls > ds.NumClasses) throw new InvalidDataException($"{path}: category {cls} is not a class 1..{ds.NumClasses}");
-            var b = node["bbox"]!.AsArray().Select(v => (float)(double)v!).ToArray();
-            list.Add(new Detection(id, cls, (float)(double)node["score"]!, new BoundingBox(b[0], b[1], b[0] + b[2], b[1] + b[3])));
-        }
-        return list;
     }
 }

@@ -58,7 +58,10 @@ internal static class ProposalsEvalCommand
             {
                 DatasetProposalSet set;
                 string label;
-                if (string.Equals(source, "auto", StringComparison.OrdinalIgnoreCase))
+                var spec = ProposalSpec.Parse(source);
+                if (spec.Kind == ProposalSpecKind.Rpn)
+                    return CliErrors.Fail($"--proposals {ProposalSpec.RpnWord}: write a Faster R-CNN model's proposals first (fastrcnn proposals --model DIR --dataset … --out rpn.npz), then compare that file");
+                if (spec.Kind == ProposalSpecKind.SelectiveSearch)
                 {
                     label = $"selective search ({run.Search.Mode.ToString().ToLowerInvariant()})";
                     set = ProposalsCommands.WithProgress(ds.Images.Count, "selective search",

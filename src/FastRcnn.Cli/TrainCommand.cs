@@ -45,7 +45,7 @@ public static class TrainCommand
             AlternatingIters = new("--alternating-iters") { Description = "faster-rcnn alternating: iterations of the 4 steps (default: --iters each).", AllowMultipleArgumentsPerToken = true },
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
             Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
-            Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
+            Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file or a PyTorch .pth state dict with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
             Config = new("--config") { Description = "A JSON file of training options (snake_case, as training_config.json); command-line options override it." },
             Resume = new("--resume") { Description = "Continue from a checkpoint file, or the newest checkpoint of a run directory." },
             Out = new("--out") { Description = "Output directory: model.safetensors, model.json, checkpoints/, loss_log.csv.", Required = true },

@@ -9,8 +9,9 @@ namespace FastRcnn.Data;
 /// <remarks>
 /// COCO boxes are already continuous: (x, y, w, h) → (x1, y1, x2, y2) = (x, y, x + w, y + h).
 /// Category ids (sparse, e.g. 1..90) map to contiguous class indices 1..K in ascending id order;
-/// names are kept. <c>iscrowd = 1</c> annotations become <see cref="ObjectAnnotation.Crowd"/>
-/// ignore regions. Images without annotations are kept (in <c>images</c> order).
+/// names are kept, and so are the ids (<see cref="DetectionDataset.CategoryIds"/>, which results files
+/// carry). <c>iscrowd = 1</c> annotations become <see cref="ObjectAnnotation.Crowd"/> ignore regions.
+/// Images without annotations are kept (in <c>images</c> order).
 /// Boxes outside the image are clipped and counted; empty boxes throw unless
 /// <see cref="DatasetLoadOptions.SkipDegenerateBoxes"/> (COCO has a few w or h = 0 boxes).
 /// </remarks>
@@ -118,7 +119,7 @@ public static class CocoReader
                 }
                 images.Add(new ImageRecord(id.ToString(System.Globalization.CultureInfo.InvariantCulture), imagePath, w, h, objects.AsReadOnly()));
             }
-            return new DetectionDataset(classNames, images, split, report.Build(), jsonPath);
+            return new DetectionDataset(classNames, images, split, report.Build(), jsonPath, categories.Select(c => c.Id).ToArray());
         }
     }
 

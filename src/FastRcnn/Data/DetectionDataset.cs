@@ -8,12 +8,17 @@ namespace FastRcnn.Data;
 /// <param name="Split">The split name (VOC image set, e.g. "trainval"; COCO e.g. "val2017").</param>
 /// <param name="Report">What the loader fixed or skipped on the way.</param>
 /// <param name="Source">The directory or file the dataset was read from (empty when built in memory).</param>
+/// <param name="CategoryIds">
+/// The dataset's own id of each object class 1..K (entry k − 1), as COCO files number their categories
+/// (sparse, e.g. 1..90); null when the dataset has none, and the class index is the id (VOC).
+/// </param>
 public sealed record DetectionDataset(
     IReadOnlyList<string> ClassNames,
     IReadOnlyList<ImageRecord> Images,
     string Split,
     LoadReport Report,
-    string Source = "")
+    string Source = "",
+    IReadOnlyList<long>? CategoryIds = null)
 {
     /// <summary>The name of class 0.</summary>
     public const string Background = "__background__";
@@ -23,6 +28,23 @@ public sealed record DetectionDataset(
 
     /// <summary>The total number of objects over all images.</summary>
     public int NumObjects => Images.Sum(i => i.Objects.Count);
+
+    /// <summary>The category id written for class <paramref name="classIndex"/> (1..K) in COCO results files.</summary>
+    public long CategoryIdOf(int classIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classIndex, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(classIndex, NumClasses);
+        return CategoryIds is null ? classIndex : CategoryIds[classIndex - 1];
+    }
+
+    /// <summary>The class index 1..K of a category id (see <see cref="CategoryIds"/>), or −1.</summary>
+    public int ClassIndexOfCategory(long categoryId)
+    {
+        if (CategoryIds is null) return categoryId >= 1 && categoryId <= NumClasses ? (int)categoryId : -1;
+        for (int k = 0; k < CategoryIds.Count; k++)
+            if (CategoryIds[k] == categoryId) return k + 1;
+        return -1;
+    }
 
     /// <summary>The class index of a name, or −1.</summary>
     public int ClassIndexOf(string name)

@@ -12,37 +12,56 @@ public sealed record CocoResult(double Ap, double Ap50, double Ap75, double Ar10
 
 /// <summary>
 /// The COCO detection protocol (pycocotools' <c>COCOeval</c>, bbox, area range "all"), without
-/// the COCO API. Per image and class, at most <c>maxDetections</c> detections by decreasing score are
-/// matched greedily, each to the unmatched ground truth of highest IoU ≥ t, preferring real objects
-/// to crowd regions; a detection matched to a crowd region (IoU there = intersection / detection area,
-/// and crowds match any number of detections) is ignored, and crowds are not positives. Precision is
-/// read at the 101 recall points 0, 0.01, …, 1 of the monotone envelope; AP is the mean over
-/// thresholds, recall points and classes with ground truth; AR the mean final recall.
+/// the COCO API, equal to it bit for bit. Images are taken in ascending id order (numeric when every id
+/// is an integer, as COCO's are; ordinal otherwise), as <c>COCOeval</c> sorts <c>imgIds</c>. Per image
+/// and class, the detections in input order are sorted stably by decreasing score and the first
+/// <c>maxDetections</c> are matched greedily at each IoU threshold t, each to the not yet matched ground
+/// truth of highest IoU ≥ t (an IoU below t is skipped), preferring real objects to crowd regions; a
+/// detection matched to a crowd region (IoU there = intersection / detection area, and crowds match any
+/// number of detections) is ignored, and crowds are not positives. Per class, the detections of all
+/// images, concatenated in image-id order, are sorted stably by decreasing score (so equal scores keep
+/// image-id order); precision = tp / (tp + fp + 2⁻⁵²) with its monotone envelope is read at the first
+/// detection reaching each recall threshold. The thresholds are numpy's:
+/// <c>np.linspace(.5, .95, 10)</c> for IoU (0.85 and 0.8999999999999999 where 0.5 + 0.05·i gives
+/// 0.8500000000000001 and 0.9) and <c>np.linspace(0, 1, 101)</c> for recall (ten of them one ulp above
+/// k/100, e.g. 0.35000000000000003). AP, AP50, AP75 and AR are <c>np.mean</c> over the (threshold,
+/// recall point, class) cells of the classes with ground truth, added in numpy's order. Only the area
+/// range "all" (0 to 10¹⁰ px²) is evaluated, so no object or detection is ignored for its size.
 /// </summary>
 public static class CocoEvaluator
 {
-    private static readonly double[] Thresholds = Enumerable.Range(0, 10).Select(i => 0.5 + 0.05 * i).ToArray();
+    /// <summary>The IoU thresholds, <c>np.linspace(.5, 0.95, 10)</c> (pycocotools' <c>iouThrs</c>).</summary>
+    public static IReadOnlyList<double> IoUThresholds { get; } = NumpyArithmetic.Linspace(0.5, 0.95, 10);
+
+    /// <summary>The recall thresholds, <c>np.linspace(.0, 1.00, 101)</c> (pycocotools' <c>recThrs</c>).</summary>
+    public static IReadOnlyList<double> RecallThresholds { get; } = NumpyArithmetic.Linspace(0.0, 1.0, 101);
+
+    /// <summary><c>np.spacing(1)</c>: what pycocotools adds to tp + fp before dividing.</summary>
+    private const double Spacing1 = 2.220446049250313e-16;
+
+    private static readonly double[] Thresholds = [.. IoUThresholds];
 
     public static CocoResult Evaluate(IReadOnlyList<ImageRecord> images, IEnumerable<Detection> detections, int numClasses, int maxDetections = 100)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         var byImageClass = detections.GroupBy(d => (d.ImageId, d.ClassIndex))
-            .ToDictionary(g => g.Key, g => g.OrderByDescending(d => d.Score).Take(maxDetections).ToArray());
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(d => (double)d.Score).Take(maxDetections).ToArray()); // stable
         var known = images.Select(i => i.Id).ToHashSet();
         foreach (var key in byImageClass.Keys)
             if (!known.Contains(key.ImageId)) throw new ArgumentException($"detection for unknown image '{key.ImageId}'");
+        var sortedImages = InIdOrder(images);
 
-        int t = Thresholds.Length;
-        var precision = new List<double[]>();   // per class with GT: T × 101 values, flattened
-        var recall = new List<double[]>();      // per class with GT: T values
+        int t = Thresholds.Length, r = RecallThresholds.Count;
+        var precision = new double[numClasses][];   // per class with GT: T × R values (t major); null without GT
+        var recall = new double[numClasses][];      // per class with GT: T values
         var perClass = new double[numClasses];
         for (int k = 1; k <= numClasses; k++)
         {
             var scored = new List<(float Score, bool[] Matched, bool[] Ignored)>();
             int positives = 0;
-            foreach (var image in images)
+            foreach (var image in sortedImages)
             {
-                var gts = image.Objects.Where(o => o.ClassIndex == k).OrderBy(o => o.Crowd).ToArray(); // crowds last
+                var gts = image.Objects.Where(o => o.ClassIndex == k).OrderBy(o => o.Crowd).ToArray(); // crowds last (stable)
                 positives += gts.Count(g => !g.Crowd);
                 var dets = byImageClass.GetValueOrDefault((image.Id, k)) ?? [];
                 int offset = scored.Count;
@@ -50,27 +69,58 @@ public static class CocoEvaluator
                 MatchImage(dets, gts, scored, offset);
             }
             if (positives == 0) { perClass[k - 1] = double.NaN; continue; }
-            var order = Enumerable.Range(0, scored.Count).OrderByDescending(i => scored[i].Score).ToArray(); // stable
-            var classPrecision = new double[t * 101];
+            var order = Enumerable.Range(0, scored.Count).OrderByDescending(i => (double)scored[i].Score).ToArray(); // stable, as mergesort
+            var classPrecision = new double[t * r];
             var classRecall = new double[t];
             for (int ti = 0; ti < t; ti++)
             {
-                var (rc, pr) = Curve(order.Where(i => !scored[i].Ignored[ti]).Select(i => scored[i].Matched[ti]).ToArray(), positives);
+                var (rc, pr) = Curve(order.Select(i => scored[i].Matched[ti]).ToArray(), order.Select(i => scored[i].Ignored[ti]).ToArray(), positives);
                 classRecall[ti] = rc.Length > 0 ? rc[^1] : 0;
-                for (int i = pr.Length - 1; i > 0; i--) pr[i - 1] = Math.Max(pr[i - 1], pr[i]);
-                for (int ri = 0; ri <= 100; ri++)
+                for (int i = pr.Length - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+                for (int ri = 0; ri < r; ri++)
                 {
-                    int at = LowerBound(rc, ri / 100.0);
-                    classPrecision[ti * 101 + ri] = at < pr.Length ? pr[at] : 0;
+                    int at = LowerBound(rc, RecallThresholds[ri]);
+                    if (at >= pr.Length) break;   // the rest stay 0
+                    classPrecision[ti * r + ri] = pr[at];
                 }
             }
-            precision.Add(classPrecision);
-            recall.Add(classRecall);
-            perClass[k - 1] = classPrecision.Average();
+            precision[k - 1] = classPrecision;
+            recall[k - 1] = classRecall;
+            perClass[k - 1] = NumpyArithmetic.Mean(classPrecision);   // detectron2: np.mean(precision[:, :, k, 0, -1])
         }
-        if (precision.Count == 0) return new CocoResult(double.NaN, double.NaN, double.NaN, double.NaN, perClass);
-        double At(int ti) => precision.Average(p => p.Skip(ti * 101).Take(101).Average());
-        return new CocoResult(precision.Average(p => p.Average()), At(0), At(5), recall.Average(r => r.Average()), perClass);
+        var withGt = Enumerable.Range(0, numClasses).Where(k => precision[k] is not null).ToArray();
+        if (withGt.Length == 0) return new CocoResult(double.NaN, double.NaN, double.NaN, double.NaN, perClass);
+
+        // COCOeval.summarize: np.mean(s[s > -1]) over precision[T, R, K] (K fastest) or recall[T, K].
+        double MeanPrecision(int fromT, int toT)
+        {
+            var cells = new List<double>((toT - fromT) * r * withGt.Length);
+            for (int ti = fromT; ti < toT; ti++)
+                for (int ri = 0; ri < r; ri++)
+                    foreach (int k in withGt) cells.Add(precision[k]![ti * r + ri]);
+            return NumpyArithmetic.Mean(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cells));
+        }
+        var recallCells = new List<double>(t * withGt.Length);
+        for (int ti = 0; ti < t; ti++)
+            foreach (int k in withGt) recallCells.Add(recall[k]![ti]);
+        int t50 = Array.IndexOf(Thresholds, 0.5), t75 = Array.IndexOf(Thresholds, 0.75);
+        return new CocoResult(MeanPrecision(0, t), MeanPrecision(t50, t50 + 1), MeanPrecision(t75, t75 + 1),
+            NumpyArithmetic.Mean(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(recallCells)), perClass);
+    }
+
+    /// <summary>
+    /// The images in the order <c>COCOeval</c> visits them (<c>np.unique(imgIds)</c>): by numeric id when every
+    /// id is an integer, else by ordinal string order.
+    /// </summary>
+    internal static IReadOnlyList<ImageRecord> InIdOrder(IReadOnlyList<ImageRecord> images)
+    {
+        var numeric = new long[images.Count];
+        bool allNumeric = true;
+        for (int i = 0; i < images.Count && allNumeric; i++)
+            allNumeric = long.TryParse(images[i].Id, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out numeric[i]);
+        var indices = Enumerable.Range(0, images.Count);
+        return (allNumeric ? indices.OrderBy(i => numeric[i]) : indices.OrderBy(i => images[i].Id, StringComparer.Ordinal))
+            .Select(i => images[i]).ToArray();
     }
 
     /// <summary>Greedy matching of one image's detections (by score) at every threshold; writes into <paramref name="scored"/> from <paramref name="offset"/>.</summary>
@@ -108,16 +158,20 @@ public static class CocoEvaluator
         return w <= 0 || h <= 0 || area <= 0 ? 0 : w * h / area;
     }
 
-    private static (double[] Recall, double[] Precision) Curve(bool[] truePositive, int positives)
+    /// <summary>
+    /// COCOeval.accumulate for one threshold: over every scored detection (ignored ones count as neither tp nor fp),
+    /// recall = tp / positives and precision = tp / (fp + tp + np.spacing(1)).
+    /// </summary>
+    private static (double[] Recall, double[] Precision) Curve(bool[] matched, bool[] ignored, int positives)
     {
-        var rc = new double[truePositive.Length];
-        var pr = new double[truePositive.Length];
-        int tp = 0;
-        for (int i = 0; i < truePositive.Length; i++)
+        var rc = new double[matched.Length];
+        var pr = new double[matched.Length];
+        long tp = 0, fp = 0;
+        for (int i = 0; i < matched.Length; i++)
         {
-            if (truePositive[i]) tp++;
+            if (!ignored[i]) { if (matched[i]) tp++; else fp++; }
             rc[i] = (double)tp / positives;
-            pr[i] = tp / (i + 1 + double.Epsilon);
+            pr[i] = tp / ((double)fp + tp + Spacing1);
         }
         return (rc, pr);
     }

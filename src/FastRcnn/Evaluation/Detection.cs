@@ -32,10 +32,6 @@ public static class EvaluationMath
         detections.GroupBy(d => d.ClassIndex)
             .ToDictionary(g => g.Key, g => g.OrderByDescending(d => d.Score).ToList());
 
-    /// <summary>The mean of the finite values; NaN when there is none.</summary>
-    public static double MeanOfDefined(IEnumerable<double> values)
-    {
-        var defined = values.Where(double.IsFinite).ToArray();
-        return defined.Length == 0 ? double.NaN : defined.Average();
-    }
+    /// <summary>The mean of the finite values, added as <c>np.mean</c> adds; NaN when there is none.</summary>
+    public static double MeanOfDefined(IEnumerable<double> values) => NumpyArithmetic.Mean(values.Where(double.IsFinite).ToArray());
 }

@@ -39,9 +39,9 @@ public static class ResultFiles
     /// <summary>
     /// COCO results JSON: <c>[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}]</c>. Image ids
     /// that are integers are written as numbers; <paramref name="categoryIds"/> maps class 1..K to the
-    /// dataset's category ids (default: the class index itself).
+    /// dataset's category ids (<see cref="Data.DetectionDataset.CategoryIds"/>; null: the class index itself).
     /// </summary>
-    public static void WriteCoco(string path, IEnumerable<Detection> detections, IReadOnlyList<int>? categoryIds = null)
+    public static void WriteCoco(string path, IEnumerable<Detection> detections, IReadOnlyList<long>? categoryIds = null)
     {
         var array = new JsonArray();
         foreach (var d in detections)
@@ -56,6 +56,60 @@ public static class ResultFiles
             });
         }
         WriteAtomically(path, array.ToJsonString());
+    }
+
+    /// <summary>
+    /// Reads a COCO results JSON (as <see cref="WriteCoco"/> writes, or any tool that writes the format) for
+    /// <paramref name="dataset"/>: <c>category_id</c> is one of the dataset's category ids
+    /// (<see cref="Data.DetectionDataset.CategoryIdOf"/>: COCO's own ids, 1..K for VOC); <c>image_id</c> is an
+    /// image id of the split, as a string or a number (a number also matches an id written with leading
+    /// zeros, like VOC's "000005").
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a results array, a missing or malformed field, an unknown image or category; names the file and the entry.</exception>
+    public static List<Detection> ReadCoco(string path, Data.DetectionDataset dataset)
+    {
+        var byId = dataset.Images.ToDictionary(i => i.Id, i => i.Id, StringComparer.Ordinal);
+        var byNumber = new Dictionary<long, string?>();
+        foreach (var image in dataset.Images)
+            if (long.TryParse(image.Id, NumberStyles.None, Invariant, out long n))
+                byNumber[n] = byNumber.ContainsKey(n) ? null : image.Id;   // null: ambiguous ("5" and "005")
+        JsonArray array;
+        try
+        {
+            array = JsonNode.Parse(File.ReadAllText(path)) as JsonArray
+                ?? throw new InvalidDataException($"{path}: not a COCO results JSON array");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a COCO results JSON array ({e.Message})", e); }
+        var list = new List<Detection>(array.Count);
+        for (int i = 0; i < array.Count; i++)
+        {
+            string where = $"{path}: entry {i}";
+            try
+            {
+                var node = array[i] as JsonObject ?? throw new InvalidDataException($"{where} is not an object");
+                var idNode = node["image_id"] ?? throw new InvalidDataException($"{where} has no image_id");
+                string? id = idNode.GetValueKind() == JsonValueKind.Number
+                    ? (byId.ContainsKey(idNode.ToJsonString()) ? idNode.ToJsonString() : byNumber.GetValueOrDefault((long)idNode))
+                    : byId.GetValueOrDefault((string)idNode!);
+                if (id is null) throw new InvalidDataException($"{where}: image {idNode.ToJsonString()} is not in the split");
+                long category = (long)(node["category_id"] ?? throw new InvalidDataException($"{where} has no category_id"));
+                int cls = dataset.ClassIndexOfCategory(category);
+                if (cls < 1)
+                {
+                    var ids = Enumerable.Range(1, dataset.NumClasses).Select(k => dataset.CategoryIdOf(k).ToString(Invariant));
+                    throw new InvalidDataException($"{where}: category_id {category} is not a category of the dataset ({string.Join(", ", ids)})");
+                }
+                var b = (node["bbox"] as JsonArray)?.Select(v => (double)v!).ToArray();
+                if (b is not { Length: 4 }) throw new InvalidDataException($"{where}: bbox is not [x, y, w, h]");
+                float score = (float)(double)(node["score"] ?? throw new InvalidDataException($"{where} has no score"));
+                list.Add(new Detection(id, cls, score, new Data.BoundingBox((float)b[0], (float)b[1], (float)(b[0] + b[2]), (float)(b[1] + b[3]))));
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
+            {
+                throw new InvalidDataException($"{where}: {e.Message}", e);
+            }
+        }
+        return list;
     }
 
     /// <summary>The per-class table as CSV: class, positives, detections, VOC07 AP, VOC10+ AP, COCO AP.</summary>

@@ -5,7 +5,7 @@ namespace FastRcnn.Evaluation;
 /// <summary>How a precision–recall curve becomes one number.</summary>
 public enum VocApMetric
 {
-    /// <summary>VOC2007: mean over t ∈ {0, 0.1, …, 1} of the maximum precision at recall ≥ t.</summary>
+    /// <summary>VOC2007: mean over the 11 thresholds t of <c>np.arange(0., 1.1, 0.1)</c> of the maximum precision at recall ≥ t.</summary>
     ElevenPoint,
 
     /// <summary>VOC2010 and later: the area under the monotone (running-maximum) precision envelope.</summary>
@@ -27,6 +27,11 @@ public sealed record VocResult(VocApMetric Metric, double IoUThreshold, IReadOnl
 /// matched (a duplicate), or below the threshold, a false positive. Detections whose best match is
 /// <c>difficult</c> (or a COCO crowd region) count as neither, and such objects are not among the
 /// positives. Our continuous boxes (x1 = xmin − 1, x2 = xmax) give the devkit's "+1" integer IoU.
+/// AP is computed as py-faster-rcnn's <c>voc_eval.py</c> (copied by detectron2) computes it, bit for bit:
+/// the 11-point thresholds are numpy's <c>np.arange(0., 1.1, 0.1)</c> (0.30000000000000004, not 0.3),
+/// summed as <c>ap += p / 11</c>; the area and the mean over classes add in numpy's pairwise order.
+/// The IoU test stays the official devkit's ≥ 0.5 (<c>voc_eval.py</c> has &gt; 0.5; SPEC §8), and ties in
+/// score keep the input order (<c>voc_eval.py</c>'s unstable <c>np.argsort</c> has no order to match).
 /// </summary>
 public static class VocEvaluator
 {
@@ -89,18 +94,27 @@ public static class VocEvaluator
         return new ClassAp(classIndex, ap, positives, n, recall, precision);
     }
 
-    /// <summary>VOC2007: (1/11) Σ_{t = 0, 0.1, …, 1} max{precision[i] : recall[i] ≥ t} (0 when none).</summary>
+    /// <summary>
+    /// The VOC2007 recall thresholds, <c>np.arange(0., 1.1, 0.1)</c>: i · 0.1 in double, so 0.30000000000000004,
+    /// 0.6000000000000001 and 0.7000000000000001 where exact tenths would be 0.3, 0.6, 0.7.
+    /// </summary>
+    public static IReadOnlyList<double> ElevenPointThresholds { get; } = NumpyArithmetic.Arange(0.0, 1.1, 0.1);
+
+    /// <summary>
+    /// VOC2007: Σ_t max{precision[i] : recall[i] ≥ t} / 11 (0 when none) over <see cref="ElevenPointThresholds"/>,
+    /// accumulated as <c>voc_eval.py</c> does (<c>ap = ap + p / 11.</c>).
+    /// </summary>
     public static double ElevenPoint(double[] recall, double[] precision)
     {
-        double sum = 0;
-        for (int step = 0; step <= 10; step++)
+        double ap = 0;
+        foreach (double t in ElevenPointThresholds)
         {
-            double t = step / 10.0, best = 0;
+            double best = 0;
             for (int i = 0; i < recall.Length; i++)
                 if (recall[i] >= t) best = Math.Max(best, precision[i]);
-            sum += best;
+            ap += best / 11.0;
         }
-        return sum / 11;
+        return ap;
     }
 
     /// <summary>VOC2010+: area under the running maximum of precision (from the right) over recall.</summary>
@@ -112,9 +126,9 @@ public static class VocEvaluator
         r[n + 1] = 1;
         for (int i = 0; i < n; i++) { r[i + 1] = recall[i]; p[i + 1] = precision[i]; }
         for (int i = n; i >= 0; i--) p[i] = Math.Max(p[i], p[i + 1]);
-        double area = 0;
+        var terms = new List<double>(n + 1);
         for (int i = 0; i <= n; i++)
-            if (r[i + 1] != r[i]) area += (r[i + 1] - r[i]) * p[i + 1];
-        return area;
+            if (r[i + 1] != r[i]) terms.Add((r[i + 1] - r[i]) * p[i + 1]);
+        return NumpyArithmetic.Sum(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(terms));   // voc_eval.py: np.sum
     }
 }

@@ -90,7 +90,6 @@ public sealed record BoxCoder(double WeightX = 1, double WeightY = 1, double Wei
         return boxes.reshape(r, 4 * k).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Centre x, centre y, width, height (each (R)) of boxes (R,4).</summary>
     /// <summary>
     /// <see cref="Decode"/> then <see cref="BoxOps.Clip"/> to an image of <paramref name="height"/>×<paramref name="width"/>
     /// pixels, for test time: float32 CPU tensors are decoded in one pass over their values instead of some thirty
@@ -134,6 +133,7 @@ public sealed record BoxCoder(double WeightX = 1, double WeightY = 1, double Wei
         static float Clamp(float x, float max) => MathF.Min(MathF.Max(x, 0f), max);
     }
 
+    /// <summary>Centre x, centre y, width, height (each (R)) of boxes (R,4).</summary>
     private static (Tensor Cx, Tensor Cy, Tensor W, Tensor H) Centres(Tensor boxes)
     {
         var c = boxes.unbind(1);

@@ -50,8 +50,12 @@ public class CocoReaderTests
         using var tmp = new TempDir();
         var ds = CocoReader.Read(WriteCoco(tmp, SampleJson));
 
-        // Category ids 3, 7, 18 → classes 1, 2, 3 in id order, names kept.
+        // Category ids 3, 7, 18 → classes 1, 2, 3 in id order, names and ids kept.
         Assert.Equal([DetectionDataset.Background, "car", "person", "dog"], ds.ClassNames);
+        Assert.Equal([3L, 7, 18], ds.CategoryIds!);
+        Assert.Equal(18, ds.CategoryIdOf(3));
+        Assert.Equal(2, ds.ClassIndexOfCategory(7));
+        Assert.Equal(-1, ds.ClassIndexOfCategory(1));
         Assert.Equal("val", ds.Split);
         Assert.Equal(["1", "2", "5"], ds.Images.Select(i => i.Id));
         Assert.Equal(tmp.Combine("val", "one.png"), ds.Images[0].ImagePath);

@@ -35,6 +35,45 @@ public class ResultFilesTests
     }
 
     [Fact]
+    public void COCO_results_carry_the_datasets_category_ids_and_read_back_to_the_same_detections()
+    {
+        using var tmp = new TempDir();
+        string path = tmp.Combine("results.json");
+        var dataset = new FastRcnn.Data.DetectionDataset(Classes, [Image("42"), Image("7")], "val", FastRcnn.Data.LoadReport.Empty, CategoryIds: [13, 83]);
+        Detection[] dets = [Det("42", 2, 0.5f, Box(10, 20, 40, 60)), Det("7", 1, 0.75f, Box(0, 0, 1, 1))];
+        ResultFiles.WriteCoco(path, dets, dataset.CategoryIds);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+        Assert.Equal([83, 13], json.Select(d => (int)d!["category_id"]!));
+        Assert.Equal(dets, ResultFiles.ReadCoco(path, dataset));
+
+        // Category ids that are not the dataset's (here the class indices 1..K) are refused, naming the file and the ids.
+        ResultFiles.WriteCoco(path, dets);
+        var e = Assert.Throws<InvalidDataException>(() => ResultFiles.ReadCoco(path, dataset));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("category_id 2 is not a category of the dataset (13, 83)", e.Message);
+    }
+
+    [Fact]
+    public void COCO_results_of_a_dataset_without_category_ids_use_the_class_index_and_numbers_match_zero_padded_ids()
+    {
+        using var tmp = new TempDir();
+        string path = tmp.Combine("results.json");
+        var dataset = new FastRcnn.Data.DetectionDataset(Classes, [Image("000005"), Image("img_a")], "test", FastRcnn.Data.LoadReport.Empty);
+        Detection[] dets = [Det("000005", 2, 0.5f, Box(10, 20, 40, 60)), Det("img_a", 1, 0.25f, Box(1, 2, 3, 4))];
+        ResultFiles.WriteCoco(path, dets);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+        Assert.Equal(5, (long)json[0]!["image_id"]!);     // a VOC id is written as the number COCO tools expect
+        Assert.Equal(dets, ResultFiles.ReadCoco(path, dataset));
+
+        File.WriteAllText(path, """[{"image_id": 6, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]""");
+        Assert.Contains("entry 0: image 6 is not in the split", Assert.Throws<InvalidDataException>(() => ResultFiles.ReadCoco(path, dataset)).Message);
+        File.WriteAllText(path, """[{"image_id": "img_a", "category_id": 1, "bbox": [0, 0, 1], "score": 0.5}]""");
+        Assert.Contains("bbox is not [x, y, w, h]", Assert.Throws<InvalidDataException>(() => ResultFiles.ReadCoco(path, dataset)).Message);
+        File.WriteAllText(path, """{"image_id": 5}""");
+        Assert.Contains("not a COCO results JSON array", Assert.Throws<InvalidDataException>(() => ResultFiles.ReadCoco(path, dataset)).Message);
+    }
+
+    [Fact]
     public void Summary_csv_and_json_carry_every_class_and_the_means()
     {
         using var tmp = new TempDir();

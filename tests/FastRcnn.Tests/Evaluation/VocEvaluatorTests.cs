@@ -79,4 +79,46 @@ public class VocEvaluatorTests
         Assert.Equal(0.0, result.Classes[0].Ap, 12);
         Assert.Throws<ArgumentException>(() => VocEvaluator.Evaluate(images, [Det("zz", 1, 0.5f, A)], 2));
     }
+
+    [Fact]
+    public void Recall_of_exactly_0_3_does_not_reach_voc_evals_threshold_0_30000000000000004()
+    {
+        // Ten objects; by score: TP, TP, TP, FP, FP, FP, TP. Recall 0.1, 0.2, 0.3, 0.3, 0.3, 0.3, 0.4;
+        // precision 1, 1, 1, 3/4, 3/5, 3/6, 4/7. voc_eval.py's thresholds are np.arange(0., 1.1, 0.1):
+        // 0, 0.1, 0.2 see precision 1; 0.30000000000000004 > 3/10 = 0.3, so it and 0.4 see only 4/7;
+        // 0.5 … 1 see nothing. ap = ap + p / 11 in that order: 3 · (1/11) + 2 · ((4/7)/11) = 29/77.
+        // (Exact tenths would let t = 0.3 see precision 1: 32/77.)
+        var objects = Enumerable.Range(0, 10).Select(i => Object(1, Box(i * 10, 0, i * 10 + 8, 8))).ToArray();
+        var images = new[] { Image("a", objects) };
+        var miss = Box(0, 50, 8, 58);
+        var dets = new[]
+        {
+            Det("a", 1, 0.9f, objects[0].Box), Det("a", 1, 0.8f, objects[1].Box), Det("a", 1, 0.7f, objects[2].Box),
+            Det("a", 1, 0.6f, miss), Det("a", 1, 0.5f, miss), Det("a", 1, 0.4f, miss), Det("a", 1, 0.3f, objects[3].Box),
+        };
+        var c = VocEvaluator.Evaluate(images, dets, 1).Classes[0];
+        Assert.Equal(0.3, c.Recall[2]);
+        double expected = 0;
+        foreach (double p in new[] { 1.0, 1, 1, 4.0 / 7, 4.0 / 7, 0, 0, 0, 0, 0, 0 }) expected += p / 11;
+        Assert.Equal(expected, c.Ap);                      // bit for bit: 0.37662337662337664, as voc_eval.py prints
+        Assert.Equal(29.0 / 77, c.Ap, 15);
+    }
+
+    [Fact]
+    public void The_area_adds_its_terms_as_numpys_sum_does()
+    {
+        // 50 objects, 40 detections, every third a false positive. voc_eval.py's voc_ap (np.sum, pairwise)
+        // gives 0.39479922580656895 under numpy 1.24; adding left to right gives 0.3947992258065689.
+        int tp = 0, fp = 0;
+        var recall = new double[40];
+        var precision = new double[40];
+        for (int i = 0; i < 40; i++)
+        {
+            if (i % 3 != 2) tp++; else fp++;
+            recall[i] = tp / 50.0;
+            precision[i] = (double)tp / (tp + fp);
+        }
+        Assert.Equal(0.39479922580656895, VocEvaluator.Area(recall, precision));
+        Assert.Equal(0.4121639624480309, VocEvaluator.ElevenPoint(recall, precision));   // voc_ap(..., True)
+    }
 }

@@ -68,7 +68,7 @@ public class SafeScalarsTests
     /// <summary>
     /// The failure mode: a temporary Scalar finalized while libtorch reads it. Here the box coder and pairwise
     /// IoU (every training iteration runs them) loop for a few seconds while another thread forces collections
-    /// and finalizers non-stop. On the code before the Scalars were kept alive, this loop failed about once
+    /// and finalizers non-stop. With a temporary Scalar left to the finalizer, such a loop fails about once
     /// every 200 iterations ("Expected false to be true ... Scalar.h", "Unknown scalar type").
     /// </summary>
     [Fact]

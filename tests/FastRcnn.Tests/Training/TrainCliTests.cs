@@ -57,6 +57,35 @@ public sealed class TrainCliTests
     }
 
     [Fact]
+    public void Train_takes_PyTorch_pth_weights()
+    {
+        // A complete small trunk and fc6/fc7 as a .pth state dict (torch.save's zip format, here written by
+        // TorchSharp.PyBridge; PyTorch-written files: PyTorchFilesTests, BackboneWeightsTests).
+        using var dir = new TempDir();
+        string weights = dir.Combine("start.pth");
+        using (var source = new TwoStageModel("small", numClasses: 2, seed: 11))
+        {
+            var state = new System.Collections.Hashtable();
+            foreach (var (name, value) in source.state_dict())
+                if (!name.StartsWith("predictor.", StringComparison.Ordinal)) state[name] = value;
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(weights, state);
+        }
+        string root = TrainingTestData.Dataset.Source, run = dir.Combine("run");
+        var (exit, output) = FastRcnn.Tests.Cli.CliRunner.Run("train", "--dataset", root, "--split", "train", "--proposals", WriteProposals(dir),
+            "--iters", "1", "--scale", "128", "--rois-per-image", "16", "--weights", weights, "--out", run);
+        Assert.True(exit == 0, output);
+        Assert.Contains($"weights {weights}: loaded 14 tensors", output);
+        Assert.DoesNotContain("missing", output);
+        Assert.Equal(weights, TrainingConfig.FromJsonObject(ModelFiles.ReadInfo(run).TrainingConfig!).Weights);
+
+        File.Copy(FastRcnn.Tests.IO.PyTorchFilesTests.Fixture("whole_module.pth"), dir.Combine("module.pth"));
+        (exit, output) = FastRcnn.Tests.Cli.CliRunner.Run("train", "--dataset", root, "--split", "train", "--proposals", WriteProposals(dir),
+            "--iters", "1", "--scale", "128", "--weights", dir.Combine("module.pth"), "--out", dir.Combine("refused"));
+        Assert.Equal(1, exit);
+        Assert.Contains($"{dir.Combine("module.pth")}: cannot load PyTorch weights", output);
+    }
+
+    [Fact]
     public void Config_files_and_auto_proposals_work_and_bad_inputs_fail_cleanly()
     {
         using var dir = new TempDir();

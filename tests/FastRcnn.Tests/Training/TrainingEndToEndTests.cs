@@ -43,7 +43,7 @@ public sealed class TrainingEndToEndTests(ITestOutputHelper output)
         Assert.True(after.ForegroundAccuracy > 0.75, after.ToString());
         Assert.True(after.ClassificationLoss < 0.3 * before.ClassificationLoss, $"{before} → {after}");
 
-        // Issue 6: the trained model, through the Detector (test scale = the training scale), finds the objects of its training
+        // The trained model, through the Detector (test scale = the training scale), finds the objects of its training
         // images: each non-difficult ground-truth box is matched by a detection of its class scoring ≥ 0.5 at IoU ≥ 0.5.
         var detector = new Detector(model, dataset.ClassNames.Skip(1).ToArray(), new DetectorOptions([224], 400));
         int objects = 0, found = 0;

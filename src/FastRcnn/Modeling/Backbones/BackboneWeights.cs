@@ -37,7 +37,8 @@ public sealed record WeightImportReport(
 public static class BackboneWeights
 {
     /// <summary>
-    /// Copies the tensors of a safetensors file with torchvision's names into <paramref name="model"/>:
+    /// Copies the tensors of a weights file with torchvision's names — safetensors, or a PyTorch <c>.pth</c> state
+    /// dict such as torchvision's ImageNet downloads (<see cref="WeightFiles.Read"/>) — into <paramref name="model"/>:
     /// <c>features.*</c> to the trunk of the same name, and the classifier layers the backbone names
     /// (<see cref="BackboneSpec.TorchvisionFc6"/>, e.g. <c>classifier.0.*</c>) to <c>box_head.fc6.*</c> / <c>box_head.fc7.*</c>.
     /// Tensors already named as the model's state dict (<c>box_head.fc6.weight</c>, …) load as they are.
@@ -45,11 +46,11 @@ public static class BackboneWeights
     /// report lists what loaded, what is missing, what was unexpected and which shapes differ.
     /// </summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not a safetensors file, or none of its tensors names a model parameter (message names the file).</exception>
-    public static WeightImportReport ImportTorchvision(TwoStageModel model, string safetensorsPath)
+    /// <exception cref="InvalidDataException">Not a weights file, or none of its tensors names a model parameter (message names the file).</exception>
+    public static WeightImportReport ImportTorchvision(TwoStageModel model, string weightsPath)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var contents = SafeTensors.Read(safetensorsPath);
+        var contents = WeightFiles.Read(weightsPath);
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var loaded = new List<string>();
         var unexpected = new List<string>();
@@ -79,12 +80,12 @@ public static class BackboneWeights
             string detail = mismatches.Count > 0
                 ? $"{mismatches.Count} tensors name model parameters but have other shapes, e.g. {mismatches[0]}"
                 : $"its {contents.Tensors.Count} tensors (e.g. {string.Join(", ", unexpected.Take(3))}) name no parameter of backbone '{model.Spec.Name}'";
-            throw new InvalidDataException($"{safetensorsPath}: no weights could be imported: {detail}.");
+            throw new InvalidDataException($"{weightsPath}: no weights could be imported: {detail}.");
         }
         var missing = parameters.Keys
             .Where(n => n.StartsWith("features.", StringComparison.Ordinal) || n.StartsWith("box_head.", StringComparison.Ordinal))
             .Except(loaded).ToList();
-        return new WeightImportReport(safetensorsPath, loaded, missing, unexpected, mismatches);
+        return new WeightImportReport(weightsPath, loaded, missing, unexpected, mismatches);
     }
 
     /// <summary>

@@ -46,11 +46,4 @@ public static class RegressionTargets
         }
         return (targets.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
-
-    /// <summary>
-    /// The inverse: class-specific deltas (R, 4(K+1)) in the coder's normalisation → boxes (R, 4(K+1))
-    /// relative to <paramref name="proposalBoxes"/> (R,4) (<see cref="BoxCoder.Decode"/>; not clipped).
-    /// </summary>
-    public static Tensor Decode(BoxCoder coder, Tensor deltas, Tensor proposalBoxes) =>
-        coder.Decode(deltas, proposalBoxes);
 }

@@ -56,6 +56,28 @@ public sealed class BackboneWeightsTests : IDisposable
     }
 
     [Fact]
+    public void Imports_a_PyTorch_pth_state_dict_bit_for_bit()
+    {
+        // Written by PyTorch 1.13 (tests/FastRcnn.Tests/IO/Fixtures/make_pth_fixtures.py): features.0.* float32,
+        // features.2.bias float16 (converted exactly to float32), classifier.6.bias (no such layer: unexpected).
+        using var model = new TwoStageModel("small", numClasses: 2, seed: 3);
+        string path = FastRcnn.Tests.IO.PyTorchFilesTests.Fixture("small_state_dict.pth");
+        var report = BackboneWeights.ImportTorchvision(model, path);
+
+        Assert.Equal(["features.0.bias", "features.0.weight", "features.2.bias"], report.Loaded.Order(StringComparer.Ordinal));
+        Assert.Equal(["classifier.6.bias"], report.Unexpected);
+        Assert.Empty(report.ShapeMismatches);
+        var expected = FastRcnn.Tests.IO.PyTorchFilesTests.Expected();
+        var state = model.state_dict();
+        foreach (var name in new[] { "features.0.weight", "features.0.bias" })
+            Assert.Equal(expected[name].Sha256, FastRcnn.Tests.IO.PyTorchFilesTests.Sha256(state[name]));
+        var file = PyTorchFiles.Read(path);
+        var half = file["features.2.bias"];
+        Assert.True(ModelingTestData.Same(half.to_type(float32), state["features.2.bias"]));
+        foreach (var (_, t) in file.Tensors) t.Dispose();
+    }
+
+    [Fact]
     public void Keeps_frozen_flags()
     {
         using var model = new TwoStageModel("small", numClasses: 2, options: new TwoStageOptions { FrozenPrefixes = ["features.0."] });

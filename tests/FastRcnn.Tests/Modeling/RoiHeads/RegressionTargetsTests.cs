@@ -59,7 +59,7 @@ public sealed class RegressionTargetsTests
         var labels = tensor(classes);
         var (targets, _) = RegressionTargets.Encode(BoxCoder.FixedStd, proposalBoxes, gtBoxes, labels, k);
 
-        var decoded = RegressionTargets.Decode(BoxCoder.FixedStd, targets, proposalBoxes).reshape(r, k + 1, 4);
+        var decoded = BoxCoder.FixedStd.Decode(targets, proposalBoxes).reshape(r, k + 1, 4);
         var own = decoded.gather(1, labels.view(r, 1, 1).expand(r, 1, 4)).squeeze(1);
         Assert.True((own - gtBoxes).abs().max().item<float>() < 1e-3f);
         // Blocks of other classes hold zero deltas, i.e. decode to the proposal itself.
