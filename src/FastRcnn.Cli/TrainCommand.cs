@@ -14,8 +14,8 @@ namespace FastRcnn.Cli;
 
 /// <summary>
 /// <c>fastrcnn train</c>: Fast R-CNN training (SPEC §5) of a VOC or COCO dataset with precomputed (.npz) or
-/// selective-search proposals. Option values come from, in increasing priority: the paper's defaults
-/// (for the default <c>small</c> backbone, <see cref="TrainingOptions.ShapesSmall"/>), <c>--config</c>,
+/// selective-search proposals. Option values come from, in increasing priority: the defaults of the backbone
+/// (<see cref="TrainingOptions.DefaultsFor"/>: the paper's, or for the default <c>small</c> one <see cref="TrainingOptions.ShapesSmall"/>), <c>--config</c>,
 /// or with <c>--resume</c> the checkpoint's configuration, then the options given on the command line.
 /// </summary>
 public static class TrainCommand
@@ -28,6 +28,7 @@ public static class TrainCommand
         public required Option<double?> Lr, Gamma, Flip, Momentum, WeightDecay;
         public required Option<int[]?> Steps, Scales;
         public required Option<bool> MultiScale, AnyOrientation, PermuteChannels, NoPrefetch, Force;
+        public required Option<bool> AllowPartialWeights;
         public required Option<bool?> RetainMemory;
     }
 
@@ -42,6 +43,11 @@ public static class TrainCommand
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
             Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
             Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
+            AllowPartialWeights = new("--allow-partial-weights")
+            {
+                Description = $"Train from --weights that set less than {100 * WeightImportReport.DefaultMinTrunkShare:F0}% of the trunk's tensors " +
+                    "(the rest keep their random start); without it such weights, usually made for another backbone, are refused.",
+            },
             Config = new("--config") { Description = "A JSON file of training options (snake_case, as training_config.json); command-line options override it." },
             Resume = new("--resume") { Description = "Continue from a checkpoint file, or the newest checkpoint of a run directory." },
             Out = new("--out") { Description = "Output directory: model.safetensors, model.json, checkpoints/, loss_log.csv.", Required = true },
@@ -77,7 +83,7 @@ public static class TrainCommand
         };
         var command = new Command("train", "Train a Fast R-CNN detector (single-stage, multi-task loss, SGD; SPEC §5).")
         {
-            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.CacheDir, a.Backbone, a.Weights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
+            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.CacheDir, a.Backbone, a.Weights, a.AllowPartialWeights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
             a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
             a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory,
         };
@@ -114,6 +120,7 @@ public static class TrainCommand
                 AnsiConsole.MarkupLine($"weights [blue]{Markup.Escape(weights)}[/]: loaded {report.Loaded.Count} tensors" +
                     (report.IsComplete ? "" : $", [yellow]{report.Missing.Count} missing, {report.ShapeMismatches.Count} of another shape[/]") +
                     (report.Unexpected.Count > 0 ? $", {report.Unexpected.Count} unused" : ""));
+                CheckTrunkShare(report, options.Backbone, parse.GetValue(a.AllowPartialWeights));
             }
             using var trainer = new Trainer(model, dataset, proposals, options, outDir);
             if (checkpoint is not null)
@@ -162,9 +169,7 @@ public static class TrainCommand
         string? config = parse.GetValue(a.Config);
         if (checkpoint is not null && config is not null)
             throw new ArgumentException("--resume continues with the checkpoint's configuration; --config cannot be combined with it.");
-        var o = checkpoint?.Options
-            ?? (config is not null ? TrainingConfig.Load(config)
-                : backbone is null || BackboneFactory.Spec(backbone).Name == "small" ? TrainingOptions.ShapesSmall : new TrainingOptions());
+        var o = checkpoint?.Options ?? (config is not null ? TrainingConfig.Load(config, backbone) : TrainingOptions.DefaultsFor(backbone));
         var resumed = o;
         if (backbone is not null) o = o with { Backbone = backbone };
         if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
@@ -198,6 +203,22 @@ public static class TrainCommand
                 AnsiConsole.MarkupLine("[yellow]warning:[/] options differ from the checkpoint's; the resumed run will not reproduce an uninterrupted one.");
         }
         return o;
+    }
+
+    /// <summary>Refuses weights that set less than <see cref="WeightImportReport.DefaultMinTrunkShare"/> of the trunk, unless allowed.</summary>
+    private static void CheckTrunkShare(WeightImportReport report, string backbone, bool allowPartial)
+    {
+        if (report.TrunkShare >= WeightImportReport.DefaultMinTrunkShare) return;
+        if (allowPartial)
+        {
+            AnsiConsole.MarkupLine($"[yellow]warning:[/] only {report.TrunkLoaded} of the {report.TrunkTensors} trunk tensors came from the weights (--allow-partial-weights)");
+            return;
+        }
+        string example = report.ShapeMismatches.Count > 0 ? $"; e.g. {report.ShapeMismatches[0]}" : "";
+        throw new InvalidDataException(
+            $"{report.Path}: only {report.TrunkLoaded} of the {report.TrunkTensors} trunk tensors of backbone '{backbone}' loaded ({100 * report.TrunkShare:F0}%; " +
+            $"at least {100 * WeightImportReport.DefaultMinTrunkShare:F0}% needed): {report.Missing.Count} missing, {report.ShapeMismatches.Count} of another shape{example}. " +
+            "Are these weights for another backbone (--backbone)? Pass --allow-partial-weights to train from them anyway.");
     }
 
     private static string ResolveCheckpoint(string path)

@@ -37,6 +37,20 @@ public sealed record TrainingOptions
         Iterations = 6000, LearningRateSteps = [4500], CheckpointEvery = 1000,
     };
 
+    /// <summary>The backbone a run uses when neither the command line nor a config file names one: <c>small</c>.</summary>
+    public const string DefaultBackbone = "small";
+
+    /// <summary>
+    /// The defaults a run of <paramref name="backbone"/> starts from (null: <see cref="DefaultBackbone"/>), the same
+    /// with and without a config file (<see cref="TrainingConfig.Load(string, string?)"/>): <see cref="ShapesSmall"/>
+    /// for the <c>small</c> backbone, the paper's recipe (these properties' initial values) for the ImageNet-sized ones.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown backbone name.</exception>
+    public static TrainingOptions DefaultsFor(string? backbone) =>
+        backbone is null || BackboneFactory.Spec(backbone).Name == "small"
+            ? ShapesSmall with { Backbone = backbone ?? DefaultBackbone }
+            : new TrainingOptions { Backbone = backbone };
+
     // ---- inputs (recorded for reproducibility; the CLI reads them, the library takes loaded objects) ----
 
     /// <summary>Dataset path (VOC directory or COCO json), as given.</summary>
