@@ -37,6 +37,7 @@ public static class EvalCommand
             try
             {
                 var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split));
+                DataStatsView.WarnSizeMismatches(ds);
                 string splitName = parse.GetValue(split) ?? ds.Split;
                 string? modelDir = parse.GetValue(model);
                 string? detectionsFile = parse.GetValue(detections);

@@ -55,6 +55,7 @@ public static class PretrainCommand
                 string path = parse.GetValue(dataset)!, output = Path.GetFullPath(parse.GetValue(outFile)!);
                 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
                 var trainData = DatasetLoader.Load(path, parse.GetValue(split));
+                DataStatsView.WarnSizeMismatches(trainData);
                 using var trainSet = new CropSampler(trainData, options, options.Seed);
                 using var valSet = parse.GetValue(valSplit) is { } vs ? new CropSampler(DatasetLoader.Load(path, vs), options, options.Seed + 1) : null;
                 AnsiConsole.MarkupLine($"pre-training on crops of {trainSet.Images} images ({trainData.NumClasses} classes + background), {options.Steps} steps of {options.BatchSize}");

@@ -42,6 +42,7 @@ public static class ProposalsCommands
         {
             var run = search.Read(parse);
             var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            DataStatsView.WarnSizeMismatches(ds);
             AnsiConsole.MarkupLine($"[bold]{ds.Images.Count}[/] images of [blue]{Markup.Escape(ds.Source)}[/] ({Markup.Escape(ds.Split)}); " +
                                    $"{Markup.Escape(run.Search.Fingerprint())}");
             string journal = DatasetProposals.JournalPath(output);

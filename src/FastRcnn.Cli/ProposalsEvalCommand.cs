@@ -49,6 +49,7 @@ internal static class ProposalsEvalCommand
             var budgetList = ParseBudgets(parse.GetValue(budgetsOption));
             var run = search.Read(parse);
             var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            DataStatsView.WarnSizeMismatches(ds);
             var reports = new List<(string Label, ProposalRecallReport Report)>();
             foreach (string source in sources)
             {

@@ -111,6 +111,7 @@ public static class TrainCommand
                 throw new ArgumentException($"{dataset.Source}: split '{options.Split ?? "(all)"}' has no images.");
             AnsiConsole.MarkupLine($"dataset [blue]{Markup.Escape(dataset.Source)}[/] split [bold]{Markup.Escape(dataset.Split)}[/]: " +
                 $"{dataset.Images.Count} images, {dataset.NumObjects} objects, {dataset.NumClasses} classes");
+            DataStatsView.WarnSizeMismatches(dataset);
             var proposals = OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel);
 
             using var model = options.CreateModel(dataset.NumClasses);

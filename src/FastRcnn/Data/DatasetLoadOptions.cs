@@ -1,4 +1,4 @@
-using SkiaSharp;
+using FastRcnn.Imaging;
 
 namespace FastRcnn.Data;
 
@@ -83,45 +83,47 @@ internal static class DatasetChecks
     }
 
     /// <summary>
-    /// Reads an image file's size from its header without decoding pixels.
+    /// Reads an image file's header without decoding pixels (<see cref="ImageIO.ReadHeader"/>: the displayed size,
+    /// EXIF orientation applied), or with <paramref name="verifyPixels"/> decodes it fully.
     /// Returns null with a reason when the file is missing or not a decodable image.
     /// </summary>
-    public static (int Width, int Height)? TryReadImageSize(string path, out string reason, bool verifyPixels = false)
+    public static ImageHeader? TryReadImageSize(string path, out string reason, bool verifyPixels = false)
     {
         if (!File.Exists(path))
         {
             reason = "image file not found";
             return null;
         }
+        ImageHeader header;
         try
         {
-            using var stream = File.OpenRead(path);
-            using var codec = SKCodec.Create(stream, out var result);
-            if (codec is null || result != SKCodecResult.Success)
-            {
-                reason = $"not a readable image ({result})";
-                return null;
-            }
-            var info = codec.Info;
-            if (info.Width <= 0 || info.Height <= 0)
-            {
-                reason = $"image header gives size {info.Width}x{info.Height}";
-                return null;
-            }
-            if (verifyPixels)
-            {
-                using var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-                var decoded = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
-                if (decoded != SKCodecResult.Success)
-                {
-                    reason = decoded == SKCodecResult.IncompleteInput
-                        ? "the image data ends early: the file is truncated"
-                        : $"the image data cannot be decoded ({decoded})";
-                    return null;
-                }
-            }
+            header = ImageIO.ReadHeader(path);
+        }
+        catch (ImageDecodeException e)
+        {
+            reason = $"not a readable image: {e.Problem}";
+            return null;
+        }
+        catch (IOException e)
+        {
+            reason = $"cannot read image file: {e.Message}";
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            reason = $"cannot read image file: {e.Message}";
+            return null;
+        }
+        try
+        {
+            if (verifyPixels) ImageIO.Read(path);
             reason = "";
-            return (info.Width, info.Height);
+            return header;
+        }
+        catch (ImageDecodeException e)
+        {
+            reason = e.Problem;
+            return null;
         }
         catch (IOException e)
         {
@@ -134,4 +136,11 @@ internal static class DatasetChecks
             return null;
         }
     }
+
+    /// <summary>"file 600x800", with the stored size and the EXIF orientation when the file is turned for display.</summary>
+    public static string DescribeFileSize(ImageHeader header) =>
+        header.Orientation == ExifOrientation.Normal
+            ? $"file {header.Width}x{header.Height}"
+            : $"file {header.Width}x{header.Height} as displayed (stored {header.StoredSize.Width}x{header.StoredSize.Height}, " +
+              $"EXIF orientation {ExifOrientation.Describe(header.Orientation)})";
 }
