@@ -243,10 +243,20 @@ public static class TrainCommand
             File.Delete(Path.Combine(outDir, f));
     }
 
-    /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>
+    /// <summary>
+    /// An .npz proposal file (validated against the dataset, what was clipped or dropped printed), or selective search
+    /// through the content-keyed cache.
+    /// </summary>
     internal static Modeling.PrecomputedProposals OpenProposals(string spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
     {
-        if (!spec.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase)) return DatasetProposals.Load(spec, dataset);
+        if (!spec.Equals(TrainingProposals.Auto, StringComparison.OrdinalIgnoreCase))
+        {
+            var (loaded, report) = TrainingProposals.Load(spec, dataset);
+            AnsiConsole.MarkupLine($"[grey]{what} proposals: {Markup.Escape(report.ToString())}[/]");
+            if (report.Drops.Total > 0)
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] {report.Drops.Total} unusable proposal boxes dropped: {Markup.Escape(report.Drops.ToString())}");
+            return loaded;
+        }
         Modeling.PrecomputedProposals? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())

@@ -48,6 +48,35 @@ public sealed class TrainInputCliTests
     }
 
     [Fact]
+    public void Train_reports_dropped_proposals_by_reason_and_refuses_images_left_without_boxes()
+    {
+        using var dir = new TempDir();
+        var images = TrainingTestData.Dataset.Images;
+        // Every image: its selective-search boxes plus one swapped, one empty and one outside box; the first image only bad ones.
+        NpyArray Boxes(int i, bool good)
+        {
+            using var ss = TrainingTestData.Proposals.ProposalsFor(images[i].Id, images[i].Width, images[i].Height);
+            float[] bad = [40, 10, 20, 30, /**/ 10, 10, 10, 30, /**/ -50, -50, -20, -20];
+            float[] all = good ? [.. ss.data<float>().ToArray(), .. bad] : bad;
+            return new NpyArray([all.Length / 4, 4], all);
+        }
+        string mixed = dir.Combine("mixed.npz"), broken = dir.Combine("broken.npz");
+        Npz.Write(mixed, images.Select((image, i) => KeyValuePair.Create(image.Id, Boxes(i, good: true))));
+        Npz.Write(broken, images.Select((image, i) => KeyValuePair.Create(image.Id, Boxes(i, good: i > 0))));
+        string[] quick = ["--iters", "1", "--scale", "128", "--max-size", "200", "--rois-per-image", "16"];
+
+        var (exit, output) = CliRunner.Run(Train(broken, dir.Combine("broken"), quick));
+        Assert.Equal(1, exit);
+        Assert.Contains($"{broken}: 1 of {images.Count} images of split 'train' have no usable proposal box, e.g. all 3 boxes of image '{images[0].Id}' were dropped", output);
+        AssertNoStackTrace(output);
+
+        (exit, output) = CliRunner.Run(Train(mixed, dir.Combine("mixed"), quick));
+        Assert.True(exit == 0, output);
+        int n = images.Count;
+        Assert.Contains($"warning: {3 * n} unusable proposal boxes dropped: {n} empty (x2 = x1 or y2 = y1), {n} swapped (x2 < x1 or y2 < y1), {n} outside the image", output);
+    }
+
+    [Fact]
     public void Weights_for_another_backbone_are_refused_unless_partial_loading_is_allowed()
     {
         using var dir = new TempDir();
