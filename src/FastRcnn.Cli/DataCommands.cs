@@ -80,10 +80,13 @@ public static class DataCommands
         {
             dataset, split, noCheck, verify, skipBad,
         };
+        var input = new InputOptions();
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
+                using var imageLimit = input.ApplyImageLimit(parse);
                 var options = DatasetLoadOptions.Default with
                 {
                     CheckImages = !parse.GetValue(noCheck),

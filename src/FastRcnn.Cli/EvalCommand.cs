@@ -32,10 +32,13 @@ public static class EvalCommand
             model, dataset, split, proposals, cacheDir, detections, outDir,
         };
         foreach (var option in scales.All) command.Options.Add(option);
+        var input = new InputOptions();
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
+                using var imageLimit = input.ApplyImageLimit(parse);
                 var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split));
                 DataStatsView.WarnSizeMismatches(ds);
                 string splitName = parse.GetValue(split) ?? ds.Split;

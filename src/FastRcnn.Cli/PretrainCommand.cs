@@ -34,10 +34,13 @@ public static class PretrainCommand
         {
             dataset, split, valSplit, outFile, steps, lr, step, batch, seed, noAugment, threads,
         };
+        var input = new InputOptions();
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
+                using var imageLimit = input.ApplyImageLimit(parse);
                 var defaults = new CropPretrainingOptions();
                 int n = parse.GetValue(steps) ?? defaults.Steps;
                 if (n < 1) throw new ArgumentException($"--steps must be at least 1, got {n}");

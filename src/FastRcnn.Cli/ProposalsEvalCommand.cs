@@ -46,6 +46,7 @@ internal static class ProposalsEvalCommand
         if (sources.Length == 0) return CliErrors.Fail("--proposals is required: a .npz file or 'auto'");
         try
         {
+            using var imageLimit = search.Input.ApplyImageLimit(parse);
             var budgetList = ParseBudgets(parse.GetValue(budgetsOption));
             var run = search.Read(parse);
             var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));

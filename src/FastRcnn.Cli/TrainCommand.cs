@@ -29,6 +29,7 @@ public static class TrainCommand
         public required Option<int[]?> Steps, Scales;
         public required Option<bool> MultiScale, AnyOrientation, PermuteChannels, NoPrefetch, Force;
         public required Option<bool> AllowPartialWeights;
+        public required InputOptions Input;
         public required Option<bool?> RetainMemory;
     }
 
@@ -43,6 +44,7 @@ public static class TrainCommand
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
             Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
             Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
+            Input = new(),
             AllowPartialWeights = new("--allow-partial-weights")
             {
                 Description = $"Train from --weights that set less than {100 * WeightImportReport.DefaultMinTrunkShare:F0}% of the trunk's tensors " +
@@ -87,6 +89,7 @@ public static class TrainCommand
             a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
             a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory,
         };
+        a.Input.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, a, cancel)));
         return command;
     }
@@ -95,6 +98,7 @@ public static class TrainCommand
     {
         try
         {
+            using var imageLimit = a.Input.ApplyImageLimit(parse);
             if (parse.GetValue(a.Threads) is { } threads) CpuRuntime.SetThreads(threads > 0 ? threads : Environment.ProcessorCount);
             // Retained freed memory saves the kernel's page faults (VGG16: ~3 s of CPU per iteration) but fragments
             // the heap: VGG16's peak would pass PyTorch's, so large backbones release it (docs/benchmarks.md).

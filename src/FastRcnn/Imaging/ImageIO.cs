@@ -13,7 +13,8 @@ namespace FastRcnn.Imaging;
 /// as browsers, annotation tools and detectron2's <c>read_image</c> do, so boxes drawn on the displayed
 /// image fit), with no colour-profile conversion; grey and palette images are expanded to RGB; an alpha
 /// channel is dropped (not composited). Sizes (<see cref="ReadHeader"/>, <see cref="TryReadSize"/>) are
-/// displayed sizes too. Every decoding failure is an <see cref="ImageDecodeException"/>
+/// displayed sizes too. An image of more than <see cref="MaxPixels"/> pixels is refused from its header,
+/// before any pixel memory is allocated. Every decoding failure is an <see cref="ImageDecodeException"/>
 /// naming the source. File writes are atomic: the bytes go to a temporary file in the target
 /// directory, which is then renamed over the target, so readers never see a partial image.
 /// </remarks>
@@ -21,6 +22,51 @@ public static class ImageIO
 {
     /// <summary>Default JPEG quality (1–100).</summary>
     public const int DefaultJpegQuality = 95;
+
+    /// <summary>
+    /// The default of <see cref="MaxPixels"/>: 50 megapixels (an 8660×5773 photo; decoding needs 7 bytes a pixel,
+    /// 0.35 GB, and training or detection more). Cameras reach 50 MP; a file that declares more is usually a
+    /// mistake or a decompression bomb (a 213-byte PNG can declare 23000×23000).
+    /// </summary>
+    public const long DefaultMaxPixels = 50_000_000;
+
+    private static long s_maxPixels = DefaultMaxPixels;
+    private static readonly AsyncLocal<long?> ScopedMaxPixels = new();
+
+    /// <summary>
+    /// The most pixels (W·H) an image may have: larger ones are refused with an <see cref="ImageDecodeException"/>
+    /// naming the file, its size and this limit, checked from the header before anything is allocated — by every
+    /// decode and by <see cref="ReadHeader"/> (so dataset loading finds such files up front). Process-wide, default
+    /// <see cref="DefaultMaxPixels"/>; <see cref="LimitPixels"/> overrides it for one operation (the CLI's
+    /// <c>--max-image-pixels</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
+    public static long MaxPixels
+    {
+        get => ScopedMaxPixels.Value ?? Volatile.Read(ref s_maxPixels);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref s_maxPixels, value);
+        }
+    }
+
+    /// <summary>
+    /// Sets <see cref="MaxPixels"/> to <paramref name="maxPixels"/> for the calling flow — this thread and the tasks,
+    /// threads and parallel loops it starts — until the result is disposed; other threads keep theirs.
+    /// </summary>
+    public static IDisposable LimitPixels(long maxPixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
+        var previous = ScopedMaxPixels.Value;
+        ScopedMaxPixels.Value = maxPixels;
+        return new Restore(() => ScopedMaxPixels.Value = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
 
     /// <summary>Reads and decodes the image file at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -139,6 +185,11 @@ public static class ImageIO
         string format = codec.EncodedFormat.ToString().ToUpperInvariant();
         if (w <= 0 || h <= 0)
             throw new ImageDecodeException(source, $"the {format} header gives an invalid size {w}x{h}.");
+        long limit = MaxPixels;
+        if ((long)w * h > limit)
+            throw new ImageDecodeException(source, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the {format} header declares {w}x{h} pixels ({w * (double)h / 1e6:0.#} megapixels), more than the limit of {limit} " +
+                $"({limit / 1e6:0.#} megapixels; --max-image-pixels or ImageIO.MaxPixels raises it)."));
         int orientation = (int)codec.EncodedOrigin is >= 1 and <= 8 and var o ? o : ExifOrientation.Normal;
         var (dw, dh) = ExifOrientation.DisplayedSize(w, h, orientation);
         return new ImageHeader(dw, dh, orientation, format);
