@@ -27,7 +27,7 @@ public static class DetectCommand
             model, inputs, outDir, threshold, nms, maxDets, drawThreshold,
         };
         foreach (var option in scales.All) command.Options.Add(option);
-        var input = new InputOptions();
+        var input = new InputOptions(datasets: false);
         input.AddTo(command);
         command.SetAction(parse =>
         {

@@ -39,7 +39,7 @@ public static class EvalCommand
             try
             {
                 using var imageLimit = input.ApplyImageLimit(parse);
-                var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split));
+                var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split), input.LoadOptions(parse));
                 DataStatsView.WarnSizeMismatches(ds);
                 string splitName = parse.GetValue(split) ?? ds.Split;
                 string? modelDir = parse.GetValue(model);

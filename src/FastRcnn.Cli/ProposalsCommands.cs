@@ -42,7 +42,7 @@ public static class ProposalsCommands
         {
             using var imageLimit = search.Input.ApplyImageLimit(parse);
             var run = search.Read(parse);
-            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption), search.Input.LoadOptions(parse));
             DataStatsView.WarnSizeMismatches(ds);
             AnsiConsole.MarkupLine($"[bold]{ds.Images.Count}[/] images of [blue]{Markup.Escape(ds.Source)}[/] ({Markup.Escape(ds.Split)}); " +
                                    $"{Markup.Escape(run.Search.Fingerprint())}");

@@ -49,7 +49,7 @@ internal static class ProposalsEvalCommand
             using var imageLimit = search.Input.ApplyImageLimit(parse);
             var budgetList = ParseBudgets(parse.GetValue(budgetsOption));
             var run = search.Read(parse);
-            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption), search.Input.LoadOptions(parse));
             DataStatsView.WarnSizeMismatches(ds);
             var reports = new List<(string Label, ProposalRecallReport Report)>();
             foreach (string source in sources)

@@ -110,12 +110,13 @@ public static class TrainCommand
 
             string datasetPath = options.Dataset ?? throw new ArgumentException("--dataset is required (or \"dataset\" in --config).");
             string proposalSpec = options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'.");
-            var dataset = DatasetLoader.Load(datasetPath, options.Split);
+            var dataset = DatasetLoader.Load(datasetPath, options.Split, a.Input.LoadOptions(parse));
             if (dataset.Images.Count == 0)
                 throw new ArgumentException($"{dataset.Source}: split '{options.Split ?? "(all)"}' has no images.");
             AnsiConsole.MarkupLine($"dataset [blue]{Markup.Escape(dataset.Source)}[/] split [bold]{Markup.Escape(dataset.Split)}[/]: " +
                 $"{dataset.Images.Count} images, {dataset.NumObjects} objects, {dataset.NumClasses} classes");
             DataStatsView.WarnSizeMismatches(dataset);
+            options.CheckImageSizes(dataset.Images);
             var proposals = OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel);
 
             using var model = options.CreateModel(dataset.NumClasses);
@@ -281,8 +282,9 @@ public static class TrainCommand
             return;
         }
         if (options.ValidateEvery <= 0) throw new ArgumentException("--val-split needs --validate-every N.");
-        var val = DatasetLoader.Load(options.Dataset!, valSplit);
+        var val = DatasetLoader.Load(options.Dataset!, valSplit, a.Input.LoadOptions(parse));
         if (val.Images.Count == 0) throw new ArgumentException($"{val.Source}: validation split '{valSplit}' has no images.");
+        options.CheckImageSizes(val.Images);
         var proposals = OpenProposals(options.Proposals!, val, parse.GetValue(a.CacheDir), "validation", cancel);
         trainer.Validator = request => RoiEvaluation.Evaluate(request.Model, val.Images, proposals, options, cancel: cancel).ToDictionary();
     }

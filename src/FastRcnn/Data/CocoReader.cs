@@ -102,7 +102,7 @@ public static class CocoReader
                             report.SkippedImage($"{imagePath}: {reason} (image id {id} in {jsonPath}); image skipped");
                             continue;
                         }
-                        throw new DatasetFormatException(imagePath, $"{reason} (image id {id} in {jsonPath}); set SkipUnreadableImages to skip such images");
+                        throw new DatasetFormatException(imagePath, $"{reason} (image id {id} in {jsonPath}); pass --skip-bad-images to skip such images");
                     }
                     var (fileWidth, fileHeight) = (size.Value.Width, size.Value.Height);
                     if ((w > 0 || h > 0) && (w, h) != (fileWidth, fileHeight))

@@ -10,11 +10,14 @@ public sealed record DatasetLoadOptions
 
     /// <summary>
     /// Drop (and count) boxes with x2 ≤ x1 or y2 ≤ y1 after clipping instead of throwing
-    /// a <see cref="DatasetFormatException"/>.
+    /// a <see cref="DatasetFormatException"/> (CLI: <c>--skip-degenerate-boxes</c>, which the message names).
     /// </summary>
     public bool SkipDegenerateBoxes { get; init; }
 
-    /// <summary>Drop (and count) images whose file is missing or unreadable instead of throwing.</summary>
+    /// <summary>
+    /// Drop (and count) images whose file is missing or unreadable (or over <see cref="Imaging.ImageIO.MaxPixels"/>)
+    /// instead of throwing (CLI: <c>--skip-bad-images</c>, which the message names).
+    /// </summary>
     public bool SkipUnreadableImages { get; init; }
 
     /// <summary>
@@ -76,7 +79,7 @@ internal static class DatasetChecks
         {
             throw new DatasetFormatException(file,
                 $"{what}: box {box} is empty after clipping to the {width}x{height} image ({clipped}: needs x2 > x1 and y2 > y1); " +
-                "set SkipDegenerateBoxes to drop such boxes");
+                "pass --skip-degenerate-boxes to drop such boxes");
         }
         report.Degenerate($"{file}: {what}: degenerate box {box} dropped");
         return null;

@@ -47,7 +47,7 @@ internal static class VocAnnotationParser
                     report.SkippedImage($"{imagePath}: {reason} (annotation {xmlPath}); image skipped");
                     return null;
                 }
-                throw new DatasetFormatException(imagePath, $"{reason} (annotated in {xmlPath}); set SkipUnreadableImages to skip such images");
+                throw new DatasetFormatException(imagePath, $"{reason} (annotated in {xmlPath}); pass --skip-bad-images to skip such images");
             }
             var (fileWidth, fileHeight) = (size.Value.Width, size.Value.Height);
             if ((width > 0 || height > 0) && (width, height) != (fileWidth, fileHeight))

@@ -189,7 +189,7 @@ public static class ImageIO
         if ((long)w * h > limit)
             throw new ImageDecodeException(source, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"the {format} header declares {w}x{h} pixels ({w * (double)h / 1e6:0.#} megapixels), more than the limit of {limit} " +
-                $"({limit / 1e6:0.#} megapixels; --max-image-pixels or ImageIO.MaxPixels raises it)."));
+                $"({limit / 1e6:0.#} megapixels; --max-image-pixels raises it)."));
         int orientation = (int)codec.EncodedOrigin is >= 1 and <= 8 and var o ? o : ExifOrientation.Normal;
         var (dw, dh) = ExifOrientation.DisplayedSize(w, h, orientation);
         return new ImageHeader(dw, dh, orientation, format);

@@ -242,6 +242,28 @@ public sealed record TrainingOptions
         Check(BoxLossWeight >= 0 && double.IsFinite(BoxLossWeight), $"box_loss_weight must be ≥ 0, got {BoxLossWeight}.");
     }
 
+    /// <summary>
+    /// Throws when an image of <paramref name="images"/> would be scaled (by the smallest of <see cref="Scales"/>, capped
+    /// by <see cref="MaxSize"/>) to a side shorter than the backbone's trunk takes (<see cref="BackboneSpec.MinInputSide"/>),
+    /// where libtorch's pooling would fail in the middle of the run.
+    /// </summary>
+    /// <exception cref="ArgumentException">Names the image file, its scaled size, the backbone's minimum and the options (as CLI flags).</exception>
+    public void CheckImageSizes(IEnumerable<Data.ImageRecord> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var spec = BackboneFactory.Spec(Backbone);
+        int scale = Scales.Min();
+        foreach (var image in images)
+        {
+            double factor = Data.Transforms.ImageScaling.ScaleFactor(image.Height, image.Width, scale, MaxSize);
+            var (h, w) = Data.Transforms.ImageScaling.ScaledSize(image.Height, image.Width, factor);
+            if (Math.Min(h, w) < spec.MinInputSide)
+                throw new ArgumentException($"{image.ImagePath}: image '{image.Id}' ({image.Width}x{image.Height}) would be scaled to {w}x{h} pixels " +
+                    $"(--scale {scale}, --max-size {MaxSize}; scales and max_size in a config), smaller than the {spec.MinInputSide} pixels a side " +
+                    $"that backbone '{spec.Name}' needs for one feature cell; raise --max-size or --scale.");
+        }
+    }
+
     /// <summary>Value equality over the list-valued options too (records compare lists by reference).</summary>
     public bool Equals(TrainingOptions? other) =>
         other is not null && TrainingConfig.ToJson(this) == TrainingConfig.ToJson(other);
