@@ -120,7 +120,7 @@ public static class ProposalsCommands
             Description = $"Search images of more pixels on a copy scaled down to this many, boxes mapped back (default {SelectiveSearchOptions.DefaultMaxPixels}; 0: full size always).",
         };
 
-        /// <summary>--max-image-pixels, applied by the commands around their run.</summary>
+        /// <summary>The input flags (--max-image-pixels, --skip-degenerate-boxes, --skip-bad-images), applied by the commands around their run.</summary>
         public InputOptions Input { get; } = new();
 
         public void AddTo(Command command)

@@ -126,7 +126,7 @@ public static class ImageIO
     /// and format. No pixels are decoded, so truncated or corrupt image data is not noticed here.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="ImageDecodeException">The file is empty, not a recognised image, or its header gives no valid size.</exception>
+    /// <exception cref="ImageDecodeException">The file is empty, not a recognised image, its header gives no valid size, or more than <see cref="MaxPixels"/> pixels.</exception>
     public static ImageHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -178,7 +178,7 @@ public static class ImageIO
         Encode(image, destination, SKEncodedImageFormat.Jpeg, quality);
     }
 
-    /// <summary>The header of an opened codec; throws for a size that is not positive.</summary>
+    /// <summary>The header of an opened codec; throws for a size that is not positive or over <see cref="MaxPixels"/>.</summary>
     private static ImageHeader Header(SKCodec codec, string source)
     {
         int w = codec.Info.Width, h = codec.Info.Height;
