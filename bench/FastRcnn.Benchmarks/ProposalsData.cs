@@ -1,28 +1,16 @@
 using System.Text.Json;
 using FastRcnn.Proposals;
-using SkiaSharp;
 
 namespace FastRcnn.Benchmarks;
 
 /// <summary>Image decoding, ground truth and recall for the <c>proposals</c> comparison.</summary>
 internal static class ProposalsData
 {
-    /// <summary>Decodes PNG/JPEG/... into interleaved RGB bytes.</summary>
+    /// <summary>Decodes PNG/JPEG/... into interleaved RGB bytes, as displayed (EXIF orientation applied, as <see cref="FastRcnn.Imaging.ImageIO"/> and OpenCV's imread do).</summary>
     internal static (byte[] Rgb, int Width, int Height) Decode(string path)
     {
-        using var decoded = SKBitmap.Decode(path) ?? throw new InvalidDataException($"cannot decode {path}");
-        using var rgba = new SKBitmap(new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        if (!decoded.CopyTo(rgba, SKColorType.Rgba8888)) throw new InvalidDataException($"cannot convert {path} to RGBA");
-        var px = rgba.GetPixelSpan();
-        int n = decoded.Width * decoded.Height;
-        var rgb = new byte[3 * n];
-        for (int i = 0; i < n; i++)
-        {
-            rgb[3 * i] = px[4 * i];
-            rgb[3 * i + 1] = px[4 * i + 1];
-            rgb[3 * i + 2] = px[4 * i + 2];
-        }
-        return (rgb, decoded.Width, decoded.Height);
+        var image = FastRcnn.Imaging.ImageIO.Read(path);
+        return (image.Data, image.Width, image.Height);
     }
 
     /// <summary>For each ground-truth box, the best IoU with the first <paramref name="top"/> proposals.</summary>

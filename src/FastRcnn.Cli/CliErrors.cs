@@ -18,5 +18,5 @@ internal static class CliErrors
     /// as opposed to a bug: malformed files, missing files, unreadable images, invalid settings.
     /// </summary>
     public static bool IsInputError(Exception e) =>
-        e is DatasetFormatException or IOException or UnauthorizedAccessException or ArgumentException or KeyNotFoundException;
+        e is DatasetFormatException or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or KeyNotFoundException;
 }

@@ -76,30 +76,27 @@ public static class DataCommands
         var split = new Option<string?>("--split") { Description = "Split to read (VOC: ImageSets/Main/<split>.txt; default: every annotation)." };
         var noCheck = new Option<bool>("--no-image-check") { Description = "Do not open image headers (faster; sizes from the annotations)." };
         var verify = new Option<bool>("--verify-images") { Description = "Decode every image fully, so truncated files are found (slow)." };
-        var skipBad = new Option<bool>("--skip-bad-images") { Description = "Skip and count missing or unreadable images instead of stopping." };
         var command = new Command("stats", "Statistics of a dataset: images, objects per class, difficult/crowd counts, box size and aspect-ratio histograms.")
         {
-            dataset, split, noCheck, verify, skipBad,
+            dataset, split, noCheck, verify,
         };
+        var input = new InputOptions();
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                var options = DatasetLoadOptions.Default with
+                using var imageLimit = input.ApplyImageLimit(parse);
+                var options = input.LoadOptions(parse) with
                 {
                     CheckImages = !parse.GetValue(noCheck),
                     VerifyPixels = parse.GetValue(verify),
-                    SkipUnreadableImages = parse.GetValue(skipBad),
                 };
                 var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split), options);
                 DataStatsView.Print(ds, DatasetStats.Compute(ds));
                 return 0;
             }
-            catch (DatasetFormatException e)
-            {
-                return Fail(e.Message);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (CliErrors.IsInputError(e))
             {
                 return Fail(e.Message);
             }

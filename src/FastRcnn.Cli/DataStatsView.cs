@@ -43,6 +43,18 @@ internal static class DataStatsView
         if (ds.Report.Notes.Count > 10) { AnsiConsole.MarkupLine($"[yellow]… {ds.Report.Notes.Count - 10} more notes[/]"); }
     }
 
+    /// <summary>
+    /// One warning line when images' annotated sizes disagree with the decoded files (for the commands that do not
+    /// print the whole load report): boxes are read against the decoded image, which may be the wrong one.
+    /// </summary>
+    public static void WarnSizeMismatches(DetectionDataset ds)
+    {
+        if (ds.Report.SizeMismatches == 0) return;
+        string example = ds.Report.Notes.FirstOrDefault(n => n.Contains("annotated size", StringComparison.Ordinal)) ?? "";
+        AnsiConsole.MarkupLine($"[yellow]warning:[/] {ds.Report.SizeMismatches} image(s) are annotated with another size than the decoded image " +
+            $"(boxes are taken on the decoded image; `data stats` lists them), e.g. {Markup.Escape(example)}");
+    }
+
     private static Table HistogramTable(string title, Histogram h)
     {
         int total = Math.Max(1, h.Counts.Sum()), peak = Math.Max(1, h.Counts.Max());

@@ -27,10 +27,13 @@ public static class DetectCommand
             model, inputs, outDir, threshold, nms, maxDets, drawThreshold,
         };
         foreach (var option in scales.All) command.Options.Add(option);
+        var input = new InputOptions(datasets: false);
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
+                using var imageLimit = input.ApplyImageLimit(parse);
                 var images = ExpandImages(parse.GetValue(inputs)!);
                 var options = scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)));
                 using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(parse.GetValue(outDir)!);

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using FastRcnn.Data;
 using FastRcnn.Evaluation;
-using FastRcnn.Imaging;
 using FastRcnn.IO;
+using FastRcnn.Imaging;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
 using FastRcnn.Proposals;
@@ -35,11 +35,15 @@ public static class EvalCommand
             model, dataset, split, proposals, cacheDir, detections, outDir,
         };
         foreach (var option in scales.All) command.Options.Add(option);
+        var input = new InputOptions();
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split));
+                using var imageLimit = input.ApplyImageLimit(parse);
+                var ds = DatasetLoader.Load(parse.GetValue(dataset)!, parse.GetValue(split), input.LoadOptions(parse));
+                DataStatsView.WarnSizeMismatches(ds);
                 string splitName = parse.GetValue(split) ?? ds.Split;
                 string? modelDir = parse.GetValue(model);
                 string? detectionsFile = parse.GetValue(detections);

@@ -34,10 +34,13 @@ public static class PretrainCommand
         {
             dataset, split, valSplit, outFile, steps, lr, step, batch, seed, noAugment, threads,
         };
+        var input = new InputOptions();
+        input.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
+                using var imageLimit = input.ApplyImageLimit(parse);
                 var defaults = new CropPretrainingOptions();
                 int n = parse.GetValue(steps) ?? defaults.Steps;
                 if (n < 1) throw new ArgumentException($"--steps must be at least 1, got {n}");
@@ -54,9 +57,11 @@ public static class PretrainCommand
                 if (parse.GetValue(threads) is int t) CpuRuntime.SetThreads(t > 0 ? t : Environment.ProcessorCount);
                 string path = parse.GetValue(dataset)!, output = Path.GetFullPath(parse.GetValue(outFile)!);
                 using var outputLock = FastRcnn.IO.DirectoryLock.AcquireFor(output);
-                var trainData = DatasetLoader.Load(path, parse.GetValue(split));
+                Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+                var trainData = DatasetLoader.Load(path, parse.GetValue(split), input.LoadOptions(parse));
+                DataStatsView.WarnSizeMismatches(trainData);
                 using var trainSet = new CropSampler(trainData, options, options.Seed);
-                using var valSet = parse.GetValue(valSplit) is { } vs ? new CropSampler(DatasetLoader.Load(path, vs), options, options.Seed + 1) : null;
+                using var valSet = parse.GetValue(valSplit) is { } vs ? new CropSampler(DatasetLoader.Load(path, vs, input.LoadOptions(parse)), options, options.Seed + 1) : null;
                 AnsiConsole.MarkupLine($"pre-training on crops of {trainSet.Images} images ({trainData.NumClasses} classes + background), {options.Steps} steps of {options.BatchSize}");
                 using var model = new CropPretrainer(trainData.NumClasses, options);
                 // Every report also saves the weights so far (atomically), so a long run can be stopped and used.

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using FastRcnn.Data;
-using FastRcnn.Imaging;
 using FastRcnn.IO;
+using FastRcnn.Imaging;
 using FastRcnn.Proposals;
 using Spectre.Console;
 
@@ -46,9 +46,11 @@ public static class ProposalsCommands
         cancel = interrupt.Token;
         try
         {
+            using var imageLimit = search.Input.ApplyImageLimit(parse);
             var run = search.Read(parse);
             using var outputLock = DirectoryLock.AcquireFor(output);
-            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption), search.Input.LoadOptions(parse));
+            DataStatsView.WarnSizeMismatches(ds);
             AnsiConsole.MarkupLine($"[bold]{ds.Images.Count}[/] images of [blue]{Markup.Escape(ds.Source)}[/] ({Markup.Escape(ds.Split)}); " +
                                    $"{Markup.Escape(run.Search.Fingerprint())}");
             string journal = DatasetProposals.JournalPath(output);
@@ -121,18 +123,29 @@ public static class ProposalsCommands
         private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = $"Proposal cache directory (default {ProposalCache.DefaultDirectory}; $FASTRCNN_CACHE moves it)." };
         private readonly Option<bool> _noCache = new("--no-cache") { Description = "Neither read nor write the proposal cache." };
         private readonly Option<int> _threads = new("--threads") { Description = "Images computed at once (0: all processors)." };
+        private readonly Option<long?> _maxPixels = new("--max-search-pixels")
+        {
+            Description = $"Search images of more pixels on a copy scaled down to this many, boxes mapped back (default {SelectiveSearchOptions.DefaultMaxPixels}; 0: full size always).",
+        };
+
+        /// <summary>The input flags (--max-image-pixels, --skip-degenerate-boxes, --skip-bad-images), applied by the commands around their run.</summary>
+        public InputOptions Input { get; } = new();
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { _mode, _maxBoxes, _diverse, _seed, _cacheDir, _noCache, _threads }) command.Options.Add(o);
+            foreach (var o in new Option[] { _mode, _maxBoxes, _diverse, _seed, _cacheDir, _noCache, _threads, _maxPixels }) command.Options.Add(o);
+            Input.AddTo(command);
         }
 
         public ProposalRunOptions Read(ParseResult parse)
         {
             if (parse.GetValue(_threads) < 0) throw new ArgumentException("--threads must be ≥ 0");
+            long? maxPixels = parse.GetValue(_maxPixels) ?? SelectiveSearchOptions.DefaultMaxPixels;
+            if (maxPixels < 0) throw new ArgumentException($"--max-search-pixels must be ≥ 0, got {maxPixels}");
             var search = new SelectiveSearchOptions
             {
                 Mode = parse.GetValue(_mode), MaxBoxes = parse.GetValue(_maxBoxes), DiverseIoU = parse.GetValue(_diverse), Seed = parse.GetValue(_seed),
+                MaxPixels = maxPixels == 0 ? null : maxPixels,
             };
             search.Validate();
             return new ProposalRunOptions

@@ -47,9 +47,11 @@ internal static class ProposalsEvalCommand
         if (sources.Length == 0) return CliErrors.Fail("--proposals is required: a .npz file or 'auto'");
         try
         {
+            using var imageLimit = search.Input.ApplyImageLimit(parse);
             var budgetList = ParseBudgets(parse.GetValue(budgetsOption));
             var run = search.Read(parse);
-            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption));
+            var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption), search.Input.LoadOptions(parse));
+            DataStatsView.WarnSizeMismatches(ds);
             string dir = Path.GetFullPath(parse.GetValue(outDirOption) ?? ".");
             string csv = Path.Combine(dir, $"recall_{Safe(ds.Split)}.csv"), png = Path.Combine(dir, $"recall_{Safe(ds.Split)}.png");
             using var outputLock = DirectoryLock.AcquireFor(csv);

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRcnn.Data;
-using FastRcnn.Imaging;
 using FastRcnn.IO;
+using FastRcnn.Imaging;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.Backbones;
 using FastRcnn.Pretraining;
@@ -15,8 +15,8 @@ namespace FastRcnn.Cli;
 
 /// <summary>
 /// <c>fastrcnn train</c>: Fast R-CNN training (SPEC §5) of a VOC or COCO dataset with precomputed (.npz) or
-/// selective-search proposals. Option values come from, in increasing priority: the paper's defaults
-/// (for the default <c>small</c> backbone, <see cref="TrainingOptions.ShapesSmall"/>), <c>--config</c>,
+/// selective-search proposals. Option values come from, in increasing priority: the defaults of the backbone
+/// (<see cref="TrainingOptions.DefaultsFor"/>: the paper's, or for the default <c>small</c> one <see cref="TrainingOptions.ShapesSmall"/>), <c>--config</c>,
 /// or with <c>--resume</c> the checkpoint's configuration, then the options given on the command line.
 /// </summary>
 public static class TrainCommand
@@ -29,6 +29,8 @@ public static class TrainCommand
         public required Option<double?> Lr, Gamma, Flip, Momentum, WeightDecay;
         public required Option<int[]?> Steps, Scales, AlternatingIters;
         public required Option<bool> MultiScale, AnyOrientation, PermuteChannels, NoPrefetch, Force;
+        public required Option<bool> AllowPartialWeights;
+        public required InputOptions Input;
         public required Option<bool?> RetainMemory;
     }
 
@@ -46,6 +48,12 @@ public static class TrainCommand
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
             Backbone = new("--backbone") { Description = $"Backbone: {string.Join(", ", BackboneFactory.Names)} (default small, with the Shapes settings: scale 400, max size 666, lr 0.01, 6000 iterations)." },
             Weights = new("--weights") { Description = "Pre-trained weights for the trunk and fc6/fc7: a .safetensors file or a PyTorch .pth state dict with torchvision names (ImageNet), or 'small-shapesnet' (built in: the small backbone pre-trained on Shapes crops)." },
+            Input = new(),
+            AllowPartialWeights = new("--allow-partial-weights")
+            {
+                Description = $"Train from --weights that set less than {100 * WeightImportReport.DefaultMinTrunkShare:F0}% of the trunk's tensors " +
+                    "(the rest keep their random start); without it such weights, usually made for another backbone, are refused.",
+            },
             Config = new("--config") { Description = "A JSON file of training options (snake_case, as training_config.json); command-line options override it." },
             Resume = new("--resume") { Description = "Continue from a checkpoint file, or the newest checkpoint of a run directory." },
             Out = new("--out") { Description = "Output directory: model.safetensors, model.json, checkpoints/, loss_log.csv.", Required = true },
@@ -81,10 +89,11 @@ public static class TrainCommand
         };
         var command = new Command("train", "Train a Fast R-CNN detector (single-stage, multi-task loss, SGD; SPEC §5), or a Faster R-CNN one (--architecture faster-rcnn).")
         {
-            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.Architecture, a.Schedule, a.AlternatingIters, a.CacheDir, a.Backbone, a.Weights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
+            a.Dataset, a.Split, a.ValSplit, a.Proposals, a.Architecture, a.Schedule, a.AlternatingIters, a.CacheDir, a.Backbone, a.Weights, a.AllowPartialWeights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
             a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
             a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory,
         };
+        a.Input.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, a, cancel)));
         return command;
     }
@@ -95,6 +104,7 @@ public static class TrainCommand
         cancel = interrupt.Token;
         try
         {
+            using var imageLimit = a.Input.ApplyImageLimit(parse);
             if (parse.GetValue(a.Threads) is { } threads) CpuRuntime.SetThreads(threads > 0 ? threads : Environment.ProcessorCount);
             // Retained freed memory saves the kernel's page faults (VGG16: ~3 s of CPU per iteration) but fragments
             // the heap: VGG16's peak would pass PyTorch's, so large backbones release it (docs/benchmarks.md).
@@ -110,11 +120,13 @@ public static class TrainCommand
             var proposalSpec = options.Architecture.ProposesRegions()
                 ? ProposalSpec.Rpn
                 : ProposalSpec.Parse(options.Proposals ?? throw new ArgumentException("--proposals is required: an .npz file or 'auto'."));
-            var dataset = DatasetLoader.Load(datasetPath, options.Split);
+            var dataset = DatasetLoader.Load(datasetPath, options.Split, a.Input.LoadOptions(parse));
             if (dataset.Images.Count == 0)
                 throw new ArgumentException($"{dataset.Source}: split '{options.Split ?? "(all)"}' has no images.");
             AnsiConsole.MarkupLine($"dataset [blue]{Markup.Escape(dataset.Source)}[/] split [bold]{Markup.Escape(dataset.Split)}[/]: " +
                 $"{dataset.Images.Count} images, {dataset.NumObjects} objects, {dataset.NumClasses} classes");
+            DataStatsView.WarnSizeMismatches(dataset);
+            options.CheckImageSizes(dataset.Images);
             if (options.Architecture.ProposesRegions() && options.Schedule == TrainingSchedule.Alternating)
                 return AlternatingTrainView.Run(dataset, options, outDir, resumed: false, interrupt, cancel);
             IProposalSource proposals = proposalSpec.IsExternal ? OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel) : EmptyProposals.Instance;
@@ -126,6 +138,7 @@ public static class TrainCommand
                 AnsiConsole.MarkupLine($"weights [blue]{Markup.Escape(weights)}[/]: loaded {report.Loaded.Count} tensors" +
                     (report.IsComplete ? "" : $", [yellow]{report.Missing.Count} missing, {report.ShapeMismatches.Count} of another shape[/]") +
                     (report.Unexpected.Count > 0 ? $", {report.Unexpected.Count} unused" : ""));
+                CheckTrunkShare(report, options.Backbone, parse.GetValue(a.AllowPartialWeights));
             }
             using var trainer = new Trainer(model, dataset, proposals, options, outDir);
             if (checkpoint is not null)
@@ -188,9 +201,7 @@ public static class TrainCommand
         string? config = parse.GetValue(a.Config);
         if (checkpoint is not null && config is not null)
             throw new ArgumentException("--resume continues with the checkpoint's configuration; --config cannot be combined with it.");
-        var o = checkpoint?.Options
-            ?? (config is not null ? TrainingConfig.Load(config)
-                : backbone is null || BackboneFactory.Spec(backbone).Name == "small" ? TrainingOptions.ShapesSmall : new TrainingOptions());
+        var o = checkpoint?.Options ?? (config is not null ? TrainingConfig.Load(config, backbone) : TrainingOptions.DefaultsFor(backbone));
         var resumed = o;
         if (backbone is not null) o = o with { Backbone = backbone };
         if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
@@ -230,6 +241,22 @@ public static class TrainCommand
         return o;
     }
 
+    /// <summary>Refuses weights that set less than <see cref="WeightImportReport.DefaultMinTrunkShare"/> of the trunk, unless allowed.</summary>
+    private static void CheckTrunkShare(WeightImportReport report, string backbone, bool allowPartial)
+    {
+        if (report.TrunkShare >= WeightImportReport.DefaultMinTrunkShare) return;
+        if (allowPartial)
+        {
+            AnsiConsole.MarkupLine($"[yellow]warning:[/] only {report.TrunkLoaded} of the {report.TrunkTensors} trunk tensors came from the weights (--allow-partial-weights)");
+            return;
+        }
+        string example = report.ShapeMismatches.Count > 0 ? $"; e.g. {report.ShapeMismatches[0]}" : "";
+        throw new InvalidDataException(
+            $"{report.Path}: only {report.TrunkLoaded} of the {report.TrunkTensors} trunk tensors of backbone '{backbone}' loaded ({100 * report.TrunkShare:F0}%; " +
+            $"at least {100 * WeightImportReport.DefaultMinTrunkShare:F0}% needed): {report.Missing.Count} missing, {report.ShapeMismatches.Count} of another shape{example}. " +
+            "Are these weights for another backbone (--backbone)? Pass --allow-partial-weights to train from them anyway.");
+    }
+
     private static string ResolveCheckpoint(string path)
     {
         if (File.Exists(path)) return path;
@@ -250,9 +277,20 @@ public static class TrainCommand
             AnsiConsole.MarkupLine($"[yellow]kept {kept.Count} file(s) that training did not write:[/] {Markup.Escape(string.Join(", ", kept.Take(5).Select(f => Path.GetRelativePath(outDir, f))))}");
     }
 
-    /// <summary>An .npz proposal file (validated against the dataset), or selective search through the content-keyed cache.</summary>
+    /// <summary>
+    /// An .npz proposal file (validated against the dataset, what was clipped or dropped printed), or selective search
+    /// through the content-keyed cache.
+    /// </summary>
     internal static PrecomputedProposals OpenProposals(ProposalSpec spec, DetectionDataset dataset, string? cacheDir, string what, CancellationToken cancel)
     {
+        if (spec.Kind == ProposalSpecKind.File)
+        {
+            var (loaded, report) = TrainingProposals.Load(spec.Path!, dataset);
+            AnsiConsole.MarkupLine($"[grey]{what} proposals: {Markup.Escape(report.ToString())}[/]");
+            if (report.Drops.Total > 0)
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] {report.Drops.Total} unusable proposal boxes dropped: {Markup.Escape(report.Drops.ToString())}");
+            return loaded;
+        }
         if (spec.Kind != ProposalSpecKind.SelectiveSearch) return spec.Open(dataset, cacheDir);
         PrecomputedProposals? result = null;
         AnsiConsole.Progress()
@@ -274,8 +312,9 @@ public static class TrainCommand
             return;
         }
         if (options.ValidateEvery <= 0) throw new ArgumentException("--val-split needs --validate-every N.");
-        var val = DatasetLoader.Load(options.Dataset!, valSplit);
+        var val = DatasetLoader.Load(options.Dataset!, valSplit, a.Input.LoadOptions(parse));
         if (val.Images.Count == 0) throw new ArgumentException($"{val.Source}: validation split '{valSplit}' has no images.");
+        options.CheckImageSizes(val.Images);
         var proposals = OpenProposals(ProposalSpec.Parse(options.Proposals!), val, parse.GetValue(a.CacheDir), "validation", cancel);
         trainer.Validator = request => RoiEvaluation.Evaluate(request.Model, val.Images, proposals, options, cancel: cancel).ToDictionary();
     }

@@ -103,13 +103,14 @@ public static class CocoReader
                             report.SkippedImage($"{imagePath}: {reason} (image id {id} in {jsonPath}); image skipped");
                             continue;
                         }
-                        throw new DatasetFormatException(imagePath, $"{reason} (image id {id} in {jsonPath}); set SkipUnreadableImages to skip such images");
+                        throw new DatasetFormatException(imagePath, $"{reason} (image id {id} in {jsonPath}); pass --skip-bad-images to skip such images");
                     }
-                    if ((w > 0 || h > 0) && (w, h) != size.Value)
+                    var (fileWidth, fileHeight) = (size.Value.Width, size.Value.Height);
+                    if ((w > 0 || h > 0) && (w, h) != (fileWidth, fileHeight))
                     {
-                        report.SizeMismatch($"{jsonPath}: image id {id}: annotated size {w}x{h}, file {size.Value.Width}x{size.Value.Height}; file size used");
+                        report.SizeMismatch($"{jsonPath}: image id {id}: annotated size {w}x{h}, {DatasetChecks.DescribeFileSize(size.Value)}; file size used");
                     }
-                    (w, h) = size.Value;
+                    (w, h) = (fileWidth, fileHeight);
                 }
                 var objects = new List<ObjectAnnotation>(raw[i].Count);
                 foreach (var (box, cls, crowd, where) in raw[i])

@@ -1,4 +1,4 @@
-using SkiaSharp;
+using FastRcnn.Imaging;
 
 namespace FastRcnn.Data;
 
@@ -10,11 +10,14 @@ public sealed record DatasetLoadOptions
 
     /// <summary>
     /// Drop (and count) boxes with x2 ≤ x1 or y2 ≤ y1 after clipping instead of throwing
-    /// a <see cref="DatasetFormatException"/>.
+    /// a <see cref="DatasetFormatException"/> (CLI: <c>--skip-degenerate-boxes</c>, which the message names).
     /// </summary>
     public bool SkipDegenerateBoxes { get; init; }
 
-    /// <summary>Drop (and count) images whose file is missing or unreadable instead of throwing.</summary>
+    /// <summary>
+    /// Drop (and count) images whose file is missing or unreadable (or over <see cref="Imaging.ImageIO.MaxPixels"/>)
+    /// instead of throwing (CLI: <c>--skip-bad-images</c>, which the message names).
+    /// </summary>
     public bool SkipUnreadableImages { get; init; }
 
     /// <summary>
@@ -76,52 +79,54 @@ internal static class DatasetChecks
         {
             throw new DatasetFormatException(file,
                 $"{what}: box {box} is empty after clipping to the {width}x{height} image ({clipped}: needs x2 > x1 and y2 > y1); " +
-                "set SkipDegenerateBoxes to drop such boxes");
+                "pass --skip-degenerate-boxes to drop such boxes");
         }
         report.Degenerate($"{file}: {what}: degenerate box {box} dropped");
         return null;
     }
 
     /// <summary>
-    /// Reads an image file's size from its header without decoding pixels.
+    /// Reads an image file's header without decoding pixels (<see cref="ImageIO.ReadHeader"/>: the displayed size,
+    /// EXIF orientation applied), or with <paramref name="verifyPixels"/> decodes it fully.
     /// Returns null with a reason when the file is missing or not a decodable image.
     /// </summary>
-    public static (int Width, int Height)? TryReadImageSize(string path, out string reason, bool verifyPixels = false)
+    public static ImageHeader? TryReadImageSize(string path, out string reason, bool verifyPixels = false)
     {
         if (!File.Exists(path))
         {
             reason = "image file not found";
             return null;
         }
+        ImageHeader header;
         try
         {
-            using var stream = File.OpenRead(path);
-            using var codec = SKCodec.Create(stream, out var result);
-            if (codec is null || result != SKCodecResult.Success)
-            {
-                reason = $"not a readable image ({result})";
-                return null;
-            }
-            var info = codec.Info;
-            if (info.Width <= 0 || info.Height <= 0)
-            {
-                reason = $"image header gives size {info.Width}x{info.Height}";
-                return null;
-            }
-            if (verifyPixels)
-            {
-                using var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-                var decoded = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
-                if (decoded != SKCodecResult.Success)
-                {
-                    reason = decoded == SKCodecResult.IncompleteInput
-                        ? "the image data ends early: the file is truncated"
-                        : $"the image data cannot be decoded ({decoded})";
-                    return null;
-                }
-            }
+            header = ImageIO.ReadHeader(path);
+        }
+        catch (ImageDecodeException e)
+        {
+            reason = $"not a readable image: {e.Problem}";
+            return null;
+        }
+        catch (IOException e)
+        {
+            reason = $"cannot read image file: {e.Message}";
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            reason = $"cannot read image file: {e.Message}";
+            return null;
+        }
+        try
+        {
+            if (verifyPixels) ImageIO.Read(path);
             reason = "";
-            return (info.Width, info.Height);
+            return header;
+        }
+        catch (ImageDecodeException e)
+        {
+            reason = e.Problem;
+            return null;
         }
         catch (IOException e)
         {
@@ -134,4 +139,11 @@ internal static class DatasetChecks
             return null;
         }
     }
+
+    /// <summary>"file 600x800", with the stored size and the EXIF orientation when the file is turned for display.</summary>
+    public static string DescribeFileSize(ImageHeader header) =>
+        header.Orientation == ExifOrientation.Normal
+            ? $"file {header.Width}x{header.Height}"
+            : $"file {header.Width}x{header.Height} as displayed (stored {header.StoredSize.Width}x{header.StoredSize.Height}, " +
+              $"EXIF orientation {ExifOrientation.Describe(header.Orientation)})";
 }

@@ -47,13 +47,14 @@ internal static class VocAnnotationParser
                     report.SkippedImage($"{imagePath}: {reason} (annotation {xmlPath}); image skipped");
                     return null;
                 }
-                throw new DatasetFormatException(imagePath, $"{reason} (annotated in {xmlPath}); set SkipUnreadableImages to skip such images");
+                throw new DatasetFormatException(imagePath, $"{reason} (annotated in {xmlPath}); pass --skip-bad-images to skip such images");
             }
-            if ((width > 0 || height > 0) && (width, height) != size.Value)
+            var (fileWidth, fileHeight) = (size.Value.Width, size.Value.Height);
+            if ((width > 0 || height > 0) && (width, height) != (fileWidth, fileHeight))
             {
-                report.SizeMismatch($"{xmlPath}: annotated size {width}x{height}, image file {size.Value.Width}x{size.Value.Height}; file size used");
+                report.SizeMismatch($"{xmlPath}: annotated size {width}x{height}, image {DatasetChecks.DescribeFileSize(size.Value)}; file size used");
             }
-            (width, height) = size.Value;
+            (width, height) = (fileWidth, fileHeight);
         }
 
         var objects = new List<ObjectAnnotation>();

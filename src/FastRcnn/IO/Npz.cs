@@ -78,32 +78,43 @@ public static partial class Npz
     {
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic)) throw new InvalidDataException("not a .npy array (bad magic)");
         int major = bytes[6];
-        int headerLength = major == 1 ? BitConverter.ToUInt16(bytes, 8) : (int)BitConverter.ToUInt32(bytes, 8);
+        if (major is not (1 or 2 or 3)) throw new InvalidDataException($"unknown .npy format version {major}.{bytes[7]}");
         int headerStart = major == 1 ? 10 : 12;
+        if (bytes.Length < headerStart) throw new InvalidDataException("truncated header");
+        long headerLength = major == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToUInt32(bytes, 8);
         if (headerStart + headerLength > bytes.Length) throw new InvalidDataException("truncated header");
-        string header = Encoding.ASCII.GetString(bytes, headerStart, headerLength);
+        string header = Encoding.ASCII.GetString(bytes, headerStart, (int)headerLength);
         var descr = DescrPattern().Match(header);
         var shapeMatch = ShapePattern().Match(header);
         if (!descr.Success || !shapeMatch.Success) throw new InvalidDataException($"unreadable header {header.Trim()}");
         if (header.Contains("'fortran_order': True", StringComparison.Ordinal)) throw new InvalidDataException("Fortran-ordered arrays are not supported");
-        long[] shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        int dataStart = headerStart + headerLength;
-        var data = new float[count];
-        switch (descr.Groups[1].Value)
+        var dims = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new long[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
         {
-            case "<f4":
-                if (dataStart + count * 4 > bytes.Length) throw new InvalidDataException($"data shorter than shape [{string.Join(", ", shape)}]");
-                Buffer.BlockCopy(bytes, dataStart, data, 0, (int)count * 4);
-                break;
-            case "<f8":
-                if (dataStart + count * 8 > bytes.Length) throw new InvalidDataException($"data shorter than shape [{string.Join(", ", shape)}]");
-                for (long i = 0; i < count; i++) data[i] = (float)BitConverter.ToDouble(bytes, dataStart + (int)(8 * i));
-                break;
-            default:
-                throw new InvalidDataException($"dtype {descr.Groups[1].Value} is not supported (float32 or float64 expected)");
+            if (!long.TryParse(dims[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new InvalidDataException($"unreadable shape ({shapeMatch.Groups[1].Value})");
         }
+        int itemSize = descr.Groups[1].Value switch
+        {
+            "<f4" => 4,
+            "<f8" => 8,
+            var other => throw new InvalidDataException($"dtype {other} is not supported (float32 or float64 expected)"),
+        };
+        long dataStart = headerStart + headerLength, available = (bytes.Length - dataStart) / itemSize;
+        long count = shape.Contains(0) ? 0 : 1;
+        foreach (long d in count == 0 ? [] : shape)
+        {
+            // Checked against the bytes present before anything is allocated (a corrupt shape must not allocate gigabytes).
+            if (d != 0 && count > available / d) throw new InvalidDataException($"data shorter than shape [{string.Join(", ", shape)}]");
+            count *= d;
+        }
+        if (count > available) throw new InvalidDataException($"data shorter than shape [{string.Join(", ", shape)}]");
+        var data = new float[count];
+        if (itemSize == 4)
+            Buffer.BlockCopy(bytes, (int)dataStart, data, 0, (int)count * 4);
+        else
+            for (long i = 0; i < count; i++) data[i] = (float)BitConverter.ToDouble(bytes, (int)(dataStart + 8 * i));
         return new NpyArray(shape, data);
     }
 

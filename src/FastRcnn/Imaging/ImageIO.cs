@@ -10,10 +10,12 @@ namespace FastRcnn.Imaging;
 /// decodes: GIF first frame, WebP, ICO) into 8-bit RGB; encodes PNG (lossless) and JPEG.
 /// </summary>
 /// <remarks>
-/// Decoding returns the stored pixels as they are: no colour-profile conversion, no EXIF
-/// orientation (like PIL's <c>Image.open(..).convert("RGB")</c>, which is what VOC and COCO box
-/// annotations refer to); grey and palette images are expanded to RGB; an alpha channel is
-/// dropped (not composited). Every decoding failure is an <see cref="ImageDecodeException"/>
+/// Decoding returns the image as displayed: the EXIF orientation is applied (<see cref="ExifOrientation"/>,
+/// as browsers, annotation tools and detectron2's <c>read_image</c> do, so boxes drawn on the displayed
+/// image fit), with no colour-profile conversion; grey and palette images are expanded to RGB; an alpha
+/// channel is dropped (not composited). Sizes (<see cref="ReadHeader"/>, <see cref="TryReadSize"/>) are
+/// displayed sizes too. An image of more than <see cref="MaxPixels"/> pixels is refused from its header,
+/// before any pixel memory is allocated. Every decoding failure is an <see cref="ImageDecodeException"/>
 /// naming the source. File writes are atomic: the bytes go to a temporary file in the target
 /// directory, which is then renamed over the target, so readers never see a partial image.
 /// </remarks>
@@ -21,6 +23,51 @@ public static class ImageIO
 {
     /// <summary>Default JPEG quality (1–100).</summary>
     public const int DefaultJpegQuality = 95;
+
+    /// <summary>
+    /// The default of <see cref="MaxPixels"/>: 50 megapixels (an 8660×5773 photo; decoding needs 7 bytes a pixel,
+    /// 0.35 GB, and training or detection more). Cameras reach 50 MP; a file that declares more is usually a
+    /// mistake or a decompression bomb (a 213-byte PNG can declare 23000×23000).
+    /// </summary>
+    public const long DefaultMaxPixels = 50_000_000;
+
+    private static long s_maxPixels = DefaultMaxPixels;
+    private static readonly AsyncLocal<long?> ScopedMaxPixels = new();
+
+    /// <summary>
+    /// The most pixels (W·H) an image may have: larger ones are refused with an <see cref="ImageDecodeException"/>
+    /// naming the file, its size and this limit, checked from the header before anything is allocated — by every
+    /// decode and by <see cref="ReadHeader"/> (so dataset loading finds such files up front). Process-wide, default
+    /// <see cref="DefaultMaxPixels"/>; <see cref="LimitPixels"/> overrides it for one operation (the CLI's
+    /// <c>--max-image-pixels</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
+    public static long MaxPixels
+    {
+        get => ScopedMaxPixels.Value ?? Volatile.Read(ref s_maxPixels);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref s_maxPixels, value);
+        }
+    }
+
+    /// <summary>
+    /// Sets <see cref="MaxPixels"/> to <paramref name="maxPixels"/> for the calling flow — this thread and the tasks,
+    /// threads and parallel loops it starts — until the result is disposed; other threads keep theirs.
+    /// </summary>
+    public static IDisposable LimitPixels(long maxPixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
+        var previous = ScopedMaxPixels.Value;
+        ScopedMaxPixels.Value = maxPixels;
+        return new Restore(() => ScopedMaxPixels.Value = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
 
     /// <summary>Reads and decodes the image file at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -42,7 +89,7 @@ public static class ImageIO
             throw new ImageDecodeException(sourceName, "the data is empty (0 bytes).");
         using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var created);
         if (codec is null)
-            throw new ImageDecodeException(sourceName, DescribeCreateFailure(created, encoded));
+            throw new ImageDecodeException(sourceName, DescribeCreateFailure(created, encoded, encoded.Length));
         return DecodePixels(codec, sourceName, encoded.Length);
     }
 
@@ -61,22 +108,39 @@ public static class ImageIO
 
     /// <summary>
     /// Reads only the header of the image file at <paramref name="path"/> to get its size
-    /// (stored orientation). False when the file is missing or not a recognised image.
+    /// (displayed orientation). False when the file is missing or not a recognised image.
     /// </summary>
     public static bool TryReadSize(string path, out int width, out int height)
     {
         width = height = 0;
         try
         {
-            using var file = File.OpenRead(path);
-            using var codec = SKCodec.Create(file, out _);
-            if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0)
-                return false;
-            (width, height) = (codec.Info.Width, codec.Info.Height);
+            (width, height, _, _) = ReadHeader(path);
             return true;
         }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>
+    /// Reads only the header of the image file at <paramref name="path"/>: its displayed size, EXIF orientation
+    /// and format. No pixels are decoded, so truncated or corrupt image data is not noticed here.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageDecodeException">The file is empty, not a recognised image, its header gives no valid size, or more than <see cref="MaxPixels"/> pixels.</exception>
+    public static ImageHeader ReadHeader(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image file not found", path);
+        using var file = File.OpenRead(path);
+        int length = (int)Math.Min(file.Length, int.MaxValue);
+        if (length == 0) throw new ImageDecodeException(path, "the data is empty (0 bytes).");
+        var head = new byte[Math.Min(8, length)];
+        file.ReadExactly(head);
+        file.Position = 0;
+        using var codec = SKCodec.Create(file, out var created)   // takes the stream (and closes it when it fails)
+            ?? throw new ImageDecodeException(path, DescribeCreateFailure(created, head, length));
+        return Header(codec, path);
     }
 
     /// <summary>Writes <paramref name="image"/> as PNG to <paramref name="path"/> (atomic; creates the directory).</summary>
@@ -115,12 +179,28 @@ public static class ImageIO
         Encode(image, destination, SKEncodedImageFormat.Jpeg, quality);
     }
 
-    private static RgbImage DecodePixels(SKCodec codec, string source, long byteCount)
+    /// <summary>The header of an opened codec; throws for a size that is not positive or over <see cref="MaxPixels"/>.</summary>
+    private static ImageHeader Header(SKCodec codec, string source)
     {
         int w = codec.Info.Width, h = codec.Info.Height;
         string format = codec.EncodedFormat.ToString().ToUpperInvariant();
         if (w <= 0 || h <= 0)
             throw new ImageDecodeException(source, $"the {format} header gives an invalid size {w}x{h}.");
+        long limit = MaxPixels;
+        if ((long)w * h > limit)
+            throw new ImageDecodeException(source, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the {format} header declares {w}x{h} pixels ({w * (double)h / 1e6:0.#} megapixels), more than the limit of {limit} " +
+                $"({limit / 1e6:0.#} megapixels; --max-image-pixels raises it)."));
+        int orientation = (int)codec.EncodedOrigin is >= 1 and <= 8 and var o ? o : ExifOrientation.Normal;
+        var (dw, dh) = ExifOrientation.DisplayedSize(w, h, orientation);
+        return new ImageHeader(dw, dh, orientation, format);
+    }
+
+    private static RgbImage DecodePixels(SKCodec codec, string source, long byteCount)
+    {
+        var header = Header(codec, source);
+        int w = codec.Info.Width, h = codec.Info.Height;
+        string format = header.Format;
         if (4L * w * h > Array.MaxLength)
             throw new ImageDecodeException(source, $"the {format} image is too large to decode ({w}x{h}).");
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
@@ -137,16 +217,16 @@ public static class ImageIO
                 SKCodecResult.ErrorInInput => $"the {format} data is corrupt ({w}x{h}, {byteCount} bytes).",
                 _ => $"the {format} decoder failed ({result}).",
             });
-        return SkiaPixels.FromRgba(rgba, w, h);
+        return ExifOrientation.Apply(SkiaPixels.FromRgba(rgba, w, h), header.Orientation);
     }
 
-    private static string DescribeCreateFailure(SKCodecResult result, byte[] encoded)
+    private static string DescribeCreateFailure(SKCodecResult result, byte[] encoded, int length)
     {
         string head = Convert.ToHexString(encoded, 0, Math.Min(8, encoded.Length));
         return result switch
         {
             SKCodecResult.IncompleteInput =>
-                $"the data is too short for an image header ({encoded.Length} bytes; truncated?), first bytes 0x{head}.",
+                $"the data is too short for an image header ({length} bytes; truncated?), first bytes 0x{head}.",
             SKCodecResult.Unimplemented =>
                 $"unsupported image format (first bytes 0x{head}); JPEG, PNG and BMP are supported.",
             _ => $"not a recognised JPEG, PNG or BMP image or a corrupt header ({result}), first bytes 0x{head}.",

@@ -57,7 +57,9 @@ public static class DatasetProposals
         var raw = ProposalFile.Read(npzPath);
         var result = new Dictionary<string, ProposalSet>(StringComparer.Ordinal);
         var missing = new List<string>();
-        int boxes = 0, clipped = 0, dropped = 0;
+        var withoutBoxes = new List<ImageWithoutProposals>();
+        int boxes = 0, clipped = 0;
+        var drops = new ProposalDrops();
         foreach (var image in dataset.Images)
         {
             if (!raw.TryGetValue(image.Id, out var data))
@@ -66,16 +68,17 @@ public static class DatasetProposals
                 result[image.Id] = new ProposalSet([], 0, image.Width, image.Height);
                 continue;
             }
-            var (kept, c, d) = ProposalFile.Sanitize(data, image.Width, image.Height);
+            var (kept, c, d) = ProposalFile.SanitizeWithReasons(data, image.Width, image.Height);
             result[image.Id] = kept;
             boxes += kept.Count;
             clipped += c;
-            dropped += d;
+            drops += d;
+            if (kept.Count == 0) withoutBoxes.Add(new ImageWithoutProposals(image.Id, data.Length / 4, d));
         }
         var ids = dataset.Images.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
         int unused = raw.Keys.Count(k => !ids.Contains(k));
-        var report = new ProposalImportReport(Path.GetFullPath(npzPath), dataset.Images.Count - missing.Count, boxes, clipped, dropped, unused,
-            missing.Count, missing.Take(10).ToArray());
+        var report = new ProposalImportReport(Path.GetFullPath(npzPath), dataset.Images.Count - missing.Count, boxes, clipped, drops.Total, unused,
+            missing.Count, missing.Take(10).ToArray()) { Drops = drops, ImagesWithoutBoxes = withoutBoxes };
         if (missing.Count > 0 && !allowMissing)
             throw new InvalidDataException($"{report.Path}: no proposals for {missing.Count} of {dataset.Images.Count} images of split " +
                 $"'{dataset.Split}' (e.g. {string.Join(", ", missing.Take(5).Select(m => $"'{m}'"))}); the file has {raw.Count} entries");

@@ -7,8 +7,22 @@ namespace FastRcnn.Proposals;
 /// </summary>
 internal static class ImageResize
 {
-    /// <summary>The working size for <paramref name="options"/>: the input size when no resize applies.</summary>
+    /// <summary>
+    /// The working size for <paramref name="options"/>: <see cref="SelectiveSearchOptions.ResizeTo"/>, then scaled down
+    /// to at most <see cref="SelectiveSearchOptions.MaxPixels"/> pixels; the input size when neither applies.
+    /// </summary>
     public static (int Width, int Height) TargetSize(int width, int height, SelectiveSearchOptions options)
+    {
+        var (w, h) = ResizedSize(width, height, options);
+        if (options.MaxPixels is { } max && (long)w * h > max)
+        {
+            double scale = Math.Sqrt(max / ((double)w * h));
+            (w, h) = (Math.Max(1, (int)Math.Floor(w * scale)), Math.Max(1, (int)Math.Floor(h * scale)));
+        }
+        return (w, h);
+    }
+
+    private static (int Width, int Height) ResizedSize(int width, int height, SelectiveSearchOptions options)
     {
         if (options.ResizeTo is not { } target) return (width, height);
         int side = options.ResizeSide == ResizeSide.Longest ? Math.Max(width, height) : Math.Min(width, height);

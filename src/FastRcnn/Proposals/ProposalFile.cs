@@ -59,18 +59,32 @@ public static class ProposalFile
 
     /// <summary>
     /// Clips R×4 boxes to a <paramref name="width"/>×<paramref name="height"/> image and drops those left
-    /// without area (x2 ≤ x1 or y2 ≤ y1), keeping the order. Returns the kept boxes and the two counts.
+    /// without area (x2 ≤ x1 or y2 ≤ y1), keeping the order. Returns the kept boxes and the two counts
+    /// (the dropped boxes by reason: <see cref="SanitizeWithReasons"/>).
     /// </summary>
     public static (ProposalSet Boxes, int Clipped, int Dropped) Sanitize(ReadOnlySpan<float> boxes, int width, int height)
     {
+        var (kept, clipped, drops) = SanitizeWithReasons(boxes, width, height);
+        return (kept, clipped, drops.Total);
+    }
+
+    /// <summary>
+    /// <see cref="Sanitize"/> with the dropped boxes counted by reason: swapped corners (x2 &lt; x1 or y2 &lt; y1),
+    /// empty (x2 = x1 or y2 = y1), or wholly outside the image (no area left after clipping). Boxes reaching
+    /// outside the image (negative coordinates, or past its right or bottom edge) are clipped and counted.
+    /// </summary>
+    public static (ProposalSet Boxes, int Clipped, ProposalDrops Drops) SanitizeWithReasons(ReadOnlySpan<float> boxes, int width, int height)
+    {
         if (boxes.Length % 4 != 0) throw new ArgumentException("Boxes must be R×4 values.", nameof(boxes));
         var kept = new float[boxes.Length];
-        int n = 0, clipped = 0, dropped = 0;
+        int n = 0, clipped = 0, swapped = 0, empty = 0, outside = 0;
         for (int i = 0; i < boxes.Length; i += 4)
         {
+            if (boxes[i + 2] < boxes[i] || boxes[i + 3] < boxes[i + 1]) { swapped++; continue; }
+            if (boxes[i + 2] == boxes[i] || boxes[i + 3] == boxes[i + 1]) { empty++; continue; }
             float x1 = Math.Clamp(boxes[i], 0, width), y1 = Math.Clamp(boxes[i + 1], 0, height);
             float x2 = Math.Clamp(boxes[i + 2], 0, width), y2 = Math.Clamp(boxes[i + 3], 0, height);
-            if (!(x2 > x1 && y2 > y1)) { dropped++; continue; }
+            if (!(x2 > x1 && y2 > y1)) { outside++; continue; }
             if (x1 != boxes[i] || y1 != boxes[i + 1] || x2 != boxes[i + 2] || y2 != boxes[i + 3]) clipped++;
             kept[4 * n] = x1;
             kept[4 * n + 1] = y1;
@@ -78,7 +92,7 @@ public static class ProposalFile
             kept[4 * n + 3] = y2;
             n++;
         }
-        return (new ProposalSet(kept[..(4 * n)], n, width, height), clipped, dropped);
+        return (new ProposalSet(kept[..(4 * n)], n, width, height), clipped, new ProposalDrops(empty, swapped, outside));
     }
 
     private static void CheckId(string id)

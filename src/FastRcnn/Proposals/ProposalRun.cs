@@ -77,8 +77,44 @@ public sealed record ProposalImportReport(
     string Path, int Images, int Boxes, int ClippedBoxes, int DroppedBoxes, int UnusedEntries, int MissingImages,
     IReadOnlyList<string> MissingExamples)
 {
+    /// <summary><see cref="DroppedBoxes"/> by reason.</summary>
+    public ProposalDrops Drops { get; init; }
+
+    /// <summary>Images that have an entry in the file but no usable box in it (all dropped, or an empty array), in dataset order.</summary>
+    public IReadOnlyList<ImageWithoutProposals> ImagesWithoutBoxes { get; init; } = [];
+
     /// <inheritdoc />
     public override string ToString() =>
         $"{Path}: {Images} images, {Boxes} boxes ({(Images == 0 ? 0 : (double)Boxes / Images):F0} per image); clipped {ClippedBoxes}, " +
-        $"dropped {DroppedBoxes} empty; {UnusedEntries} entries for other images ignored; {MissingImages} images without proposals";
+        $"dropped {DroppedBoxes}{(DroppedBoxes > 0 ? $" ({Drops})" : "")}; {UnusedEntries} entries for other images ignored; " +
+        $"{MissingImages} images without proposals" + (ImagesWithoutBoxes.Count > 0 ? $", {ImagesWithoutBoxes.Count} left without a usable box" : "");
+}
+
+/// <summary>Proposal boxes that could not be used, by reason (<see cref="ProposalFile.SanitizeWithReasons"/>).</summary>
+/// <param name="Empty">Zero width or height (x2 = x1 or y2 = y1).</param>
+/// <param name="Swapped">Corners in the wrong order (x2 &lt; x1 or y2 &lt; y1).</param>
+/// <param name="Outside">Wholly outside the image: nothing left after clipping to it.</param>
+public readonly record struct ProposalDrops(int Empty, int Swapped, int Outside)
+{
+    /// <summary>All dropped boxes.</summary>
+    public int Total => Empty + Swapped + Outside;
+
+    /// <summary>The sum of two counts.</summary>
+    public static ProposalDrops operator +(ProposalDrops a, ProposalDrops b) =>
+        new(a.Empty + b.Empty, a.Swapped + b.Swapped, a.Outside + b.Outside);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Empty} empty (x2 = x1 or y2 = y1), {Swapped} swapped (x2 < x1 or y2 < y1), {Outside} outside the image";
+}
+
+/// <summary>An image whose entry in a proposal file gave no usable box.</summary>
+/// <param name="ImageId">The image id.</param>
+/// <param name="Given">Boxes in its array.</param>
+/// <param name="Drops">Why they were dropped.</param>
+public sealed record ImageWithoutProposals(string ImageId, int Given, ProposalDrops Drops)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        Given == 0 ? $"image '{ImageId}' has an empty array" : $"all {Given} boxes of image '{ImageId}' were dropped: {Drops}";
 }

@@ -25,10 +25,11 @@ namespace FastRcnn.Proposals;
 public sealed class SelectiveSearch
 {
     /// <summary>
-    /// Bumped whenever the output for the same options changes (part of
-    /// <see cref="SelectiveSearchOptions.Fingerprint"/>, so cached results of an older version are not reused).
+    /// Bumped whenever the output for the same options — or for the same image file, whose bytes key the
+    /// <see cref="ProposalCache"/> — changes (part of <see cref="SelectiveSearchOptions.Fingerprint"/>, so cached
+    /// results of an older version are not reused). 3: images are decoded as displayed (EXIF orientation).
     /// </summary>
-    public const int AlgorithmVersion = 2;
+    public const int AlgorithmVersion = 3;
 
     /// <summary>Creates a runner; <paramref name="options"/> default to Fast mode.</summary>
     public SelectiveSearch(SelectiveSearchOptions? options = null)

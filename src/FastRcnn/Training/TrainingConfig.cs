@@ -7,9 +7,10 @@ namespace FastRcnn.Training;
 
 /// <summary>
 /// <see cref="TrainingOptions"/> as JSON: snake_case names (<c>learning_rate</c>, <c>learning_rate_steps</c>,
-/// <c>foreground_iou</c>, …), every option written, and on reading any subset accepted — options a file
-/// leaves out keep the paper's defaults, unknown names are an error (a misspelt option must not be ignored),
-/// and so is a name given twice.
+/// <c>foreground_iou</c>, …), every option written, and on reading any subset accepted — unknown names are an
+/// error (a misspelt option must not be ignored), and so is a name given twice. Options a <c>--config</c> file
+/// (<see cref="Load(string, string?)"/>) leaves out keep the defaults of its backbone (<see cref="TrainingOptions.DefaultsFor"/>),
+/// as on the command line; <see cref="FromJson"/> fills them with the properties' initial values (the paper's).
 /// </summary>
 public static class TrainingConfig
 {
@@ -53,13 +54,24 @@ public static class TrainingConfig
     public static TrainingOptions FromJsonObject(JsonObject json, string origin = "training config") =>
         FromJson(json.ToJsonString(), origin);
 
-    /// <summary>Reads a <c>--config</c> file.</summary>
+    /// <summary>
+    /// Reads a <c>--config</c> file over the defaults of its backbone: <paramref name="backbone"/> (the command
+    /// line's, which wins), else the file's <c>"backbone"</c>, else <see cref="TrainingOptions.DefaultBackbone"/>;
+    /// options the file leaves out keep <see cref="TrainingOptions.DefaultsFor"/> of that backbone, so a file
+    /// without <c>"backbone"</c> means what the same options on the command line mean.
+    /// </summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not a valid configuration (the message names the file).</exception>
-    public static TrainingOptions Load(string path)
+    /// <exception cref="ArgumentException">An unknown backbone.</exception>
+    public static TrainingOptions Load(string path, string? backbone = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such training configuration file", path);
-        return FromJson(File.ReadAllText(path), path);
+        string text = File.ReadAllText(path);
+        var own = FromJson(text, path);   // syntax, types and names checked here, with the file named
+        var given = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        var merged = ToJsonObject(TrainingOptions.DefaultsFor(backbone ?? (given.ContainsKey("backbone") ? own.Backbone : null)));
+        foreach (var (name, value) in given) merged[name] = value?.DeepClone();
+        return FromJsonObject(merged, path);
     }
 
     /// <summary>Writes the options to <paramref name="path"/> atomically (<see cref="FastRcnn.IO.AtomicFile"/>).</summary>

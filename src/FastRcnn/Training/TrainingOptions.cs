@@ -37,6 +37,20 @@ public sealed record TrainingOptions
         Iterations = 6000, LearningRateSteps = [4500], CheckpointEvery = 1000,
     };
 
+    /// <summary>The backbone a run uses when neither the command line nor a config file names one: <c>small</c>.</summary>
+    public const string DefaultBackbone = "small";
+
+    /// <summary>
+    /// The defaults a run of <paramref name="backbone"/> starts from (null: <see cref="DefaultBackbone"/>), the same
+    /// with and without a config file (<see cref="TrainingConfig.Load(string, string?)"/>): <see cref="ShapesSmall"/>
+    /// for the <c>small</c> backbone, the paper's recipe (these properties' initial values) for the ImageNet-sized ones.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown backbone name.</exception>
+    public static TrainingOptions DefaultsFor(string? backbone) =>
+        backbone is null || BackboneFactory.Spec(backbone).Name == "small"
+            ? ShapesSmall with { Backbone = backbone ?? DefaultBackbone }
+            : new TrainingOptions { Backbone = backbone };
+
     // ---- inputs (recorded for reproducibility; the CLI reads them, the library takes loaded objects) ----
 
     /// <summary>Dataset path (VOC directory or COCO json), as given.</summary>
@@ -252,6 +266,28 @@ public sealed record TrainingOptions
         Check(BoxCoderWeights.Count == 4 && BoxCoderWeights.All(w => w > 0 && double.IsFinite(w)),
             $"box_coder_weights needs 4 positive numbers, got [{string.Join(", ", BoxCoderWeights)}].");
         Check(BoxLossWeight >= 0 && double.IsFinite(BoxLossWeight), $"box_loss_weight must be ≥ 0, got {BoxLossWeight}.");
+    }
+
+    /// <summary>
+    /// Throws when an image of <paramref name="images"/> would be scaled (by the smallest of <see cref="Scales"/>, capped
+    /// by <see cref="MaxSize"/>) to a side shorter than the backbone's trunk takes (<see cref="BackboneSpec.MinInputSide"/>),
+    /// where libtorch's pooling would fail in the middle of the run.
+    /// </summary>
+    /// <exception cref="ArgumentException">Names the image file, its scaled size, the backbone's minimum and the options (as CLI flags).</exception>
+    public void CheckImageSizes(IEnumerable<Data.ImageRecord> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var spec = BackboneFactory.Spec(Backbone);
+        int scale = Scales.Min();
+        foreach (var image in images)
+        {
+            double factor = Data.Transforms.ImageScaling.ScaleFactor(image.Height, image.Width, scale, MaxSize);
+            var (h, w) = Data.Transforms.ImageScaling.ScaledSize(image.Height, image.Width, factor);
+            if (Math.Min(h, w) < spec.MinInputSide)
+                throw new ArgumentException($"{image.ImagePath}: image '{image.Id}' ({image.Width}x{image.Height}) would be scaled to {w}x{h} pixels " +
+                    $"(--scale {scale}, --max-size {MaxSize}; scales and max_size in a config), smaller than the {spec.MinInputSide} pixels a side " +
+                    $"that backbone '{spec.Name}' needs for one feature cell; raise --max-size or --scale.");
+        }
     }
 
     /// <summary>Value equality over the list-valued options too (records compare lists by reference).</summary>

@@ -98,6 +98,7 @@ public sealed class ProposalCacheTests(SmallShapesFixture shapes) : IClassFixtur
             [nameof(SelectiveSearchOptions.ResizeTo)] = baseline with { ResizeTo = 100 },
             [nameof(SelectiveSearchOptions.ResizeSide)] = baseline with { ResizeSide = ResizeSide.Shortest },
             [nameof(SelectiveSearchOptions.AllowUpscale)] = baseline with { AllowUpscale = true },
+            [nameof(SelectiveSearchOptions.MaxPixels)] = baseline with { MaxPixels = null },
             [nameof(SelectiveSearchOptions.Ranking)] = baseline with { Ranking = SelectiveSearchRanking.Level },
             [nameof(SelectiveSearchOptions.Seed)] = baseline with { Seed = 1 },
         };

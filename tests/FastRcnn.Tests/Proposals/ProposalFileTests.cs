@@ -55,6 +55,36 @@ public sealed class ProposalFileTests : IDisposable
     }
 
     [Fact]
+    public void Dropped_boxes_are_counted_by_reason()
+    {
+        float[] boxes =
+        [
+            10, 10, 30, 30,        // kept
+            -5, -5, 20, 20,        // negative corner: clipped, kept
+            30, 10, 10, 30,        // x2 < x1: swapped
+            10, 30, 30, 10,        // y2 < y1: swapped
+            10, 10, 10, 30,        // zero width: empty
+            5, 5, 5, 5,            // a point: empty
+            70, 10, 90, 30,        // right of the 64-px-wide image: outside
+            -30, -30, -10, -10,    // above and left of it: outside
+        ];
+        var (kept, clipped, drops) = ProposalFile.SanitizeWithReasons(boxes, 64, 48);
+        Assert.Equal(new float[] { 10, 10, 30, 30, 0, 0, 20, 20 }, kept.Boxes[..(4 * kept.Count)]);
+        Assert.Equal(1, clipped);
+        Assert.Equal(new ProposalDrops(Empty: 2, Swapped: 2, Outside: 2), drops);
+        Assert.Equal((kept.Count, clipped, 6), ProposalFile.Sanitize(boxes, 64, 48) is var (k, c, d) ? (k.Count, c, d) : default);
+
+        string path = Path.Combine(_dir, "reasons.npz");
+        Npz.Write(path, new Dictionary<string, NpyArray> { ["a"] = new([8, 4], boxes), ["b"] = new([1, 4], [1, 1, 0, 0]) });
+        var (_, report) = DatasetProposals.Import(path, Dataset(("a", 64, 48), ("b", 10, 10)));
+        Assert.Equal(new ProposalDrops(2, 3, 2), report.Drops);
+        Assert.Equal(7, report.DroppedBoxes);
+        var without = Assert.Single(report.ImagesWithoutBoxes);
+        Assert.Equal(new ImageWithoutProposals("b", 1, new ProposalDrops(0, 1, 0)), without);
+        Assert.Contains("dropped 7 (2 empty (x2 = x1 or y2 = y1), 3 swapped (x2 < x1 or y2 < y1), 2 outside the image)", report.ToString());
+    }
+
+    [Fact]
     public void Float64_files_are_accepted()
     {
         string path = Path.Combine(_dir, "f8.npz");

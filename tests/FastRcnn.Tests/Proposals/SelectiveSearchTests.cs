@@ -153,6 +153,28 @@ public class SelectiveSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LargeImagesAreSearchedOnADownscaledCopyWithBoxesInFullResolution()
+    {
+        // By default: a 48-megapixel photo is searched at no more than 2.5 megapixels, aspect kept.
+        Assert.Equal(SelectiveSearchOptions.DefaultMaxPixels, new SelectiveSearchOptions().MaxPixels);
+        var (w, h) = ImageResize.TargetSize(8000, 6000, new SelectiveSearchOptions());
+        Assert.Equal((1825, 1369), (w, h));
+        Assert.True((long)w * h <= SelectiveSearchOptions.DefaultMaxPixels);
+        Assert.Equal((640, 480), ImageResize.TargetSize(640, 480, new SelectiveSearchOptions()));   // VOC/COCO sizes: as they are
+
+        // A 400×300 image with a cap of 30 000 pixels is searched at 200×150: the same boxes as searching that copy, ×2.
+        var scene = SyntheticScene.Standard();
+        var big = ImageResize.Rgb(scene.Rgb, scene.Width, scene.Height, 400, 300);
+        var capped = new SelectiveSearch(new SelectiveSearchOptions { MaxPixels = 30_000 }).Run(big, 400, 300);
+        var small = ImageResize.Rgb(big, 400, 300, 200, 150);
+        var reference = new SelectiveSearch(new SelectiveSearchOptions { MaxPixels = null }).Run(small, 200, 150);
+        Assert.Equal((400, 300), (capped.ImageWidth, capped.ImageHeight));
+        Assert.Equal(reference.Count, capped.Count);
+        Assert.Equal(reference.Boxes[..(4 * reference.Count)].Select(v => 2 * v), capped.Boxes[..(4 * capped.Count)]);
+        Assert.Contains(Enumerable.Range(0, capped.Count), i => capped.Box(i).SequenceEqual(new float[] { 0, 0, 400, 300 }));
+    }
+
+    [Fact]
     public void ModesDefineTheirStrategies()
     {
         Assert.Single(new SelectiveSearch(new SelectiveSearchOptions { Mode = SelectiveSearchMode.Single }).Strategies);

@@ -95,7 +95,7 @@ public sealed class TrainCliTests
         string run = dir.Combine("auto");
         Assert.Equal(0, Run("train", "--dataset", root, "--split", "train", "--proposals", "auto", "--cache-dir", dir.Combine("cache"), "--config", config, "--out", run));
         var recorded = TrainingConfig.FromJsonObject(ModelFiles.ReadInfo(run).TrainingConfig!);
-        Assert.Equal((2, 0.004, 16, "auto", 30000), (recorded.Iterations, recorded.LearningRate, recorded.RoisPerImage, recorded.Proposals, recorded.LearningRateSteps[0]));
+        Assert.Equal((2, 0.004, 16, "auto", 4500), (recorded.Iterations, recorded.LearningRate, recorded.RoisPerImage, recorded.Proposals, recorded.LearningRateSteps[0]));
 
         string proposals = WriteProposals(dir);
         string[] Args(string dataset, string proposalFile, string split = "train", params string[] more) =>

@@ -90,6 +90,23 @@ public sealed class TrainingOptionsTests
         (TrainingOptions.ShapesSmall with { Iterations = 1 }).Validate();
     }
 
+    [Fact]
+    public void Config_files_start_from_the_same_defaults_as_the_command_line()
+    {
+        using var dir = new TempDir();
+        string path = dir.Combine("config.json");
+        File.WriteAllText(path, "{ \"iterations\": 5 }");
+        Assert.Equal(TrainingOptions.ShapesSmall with { Iterations = 5 }, TrainingConfig.Load(path));            // no backbone named: small
+        Assert.Equal(TrainingOptions.DefaultsFor(null) with { Iterations = 5 }, TrainingConfig.Load(path));
+        Assert.Equal(new TrainingOptions { Iterations = 5 }, TrainingConfig.Load(path, "vgg16"));                 // --backbone vgg16: the paper's
+        File.WriteAllText(path, "{ \"backbone\": \"alexnet\", \"iterations\": 5 }");
+        Assert.Equal(new TrainingOptions { Backbone = "alexnet", Iterations = 5 }, TrainingConfig.Load(path));
+        Assert.Equal(TrainingOptions.ShapesSmall with { Backbone = "alexnet", Iterations = 5 }, TrainingConfig.Load(path, "small"));  // the command line wins
+        Assert.Equal(new TrainingOptions(), TrainingOptions.DefaultsFor("vgg16"));
+        Assert.Equal(TrainingOptions.ShapesSmall, TrainingOptions.DefaultsFor("small"));
+        Assert.Throws<ArgumentException>(() => TrainingOptions.DefaultsFor("resnet"));
+    }
+
     [Theory]
     [InlineData("backbone", "Unknown backbone 'resnet'")]
     [InlineData("scales", "scales must be positive")]

@@ -34,13 +34,13 @@ public static class BackboneFactory
     {
         // L: torchvision VGG16 features[0..29]; conv1_1..conv2_2 = features.0..features.7 frozen.
         "vgg16" => new("vgg16", 512, 1.0 / 16, 7, 4096, 4096, PixelPreprocessing.TorchvisionRgb,
-            BackboneSpec.FeaturesUpTo(7), "classifier.0", "classifier.3"),
+            BackboneSpec.FeaturesUpTo(7), "classifier.0", "classifier.3") { MinInputSide = 16 },
         // M: the Caffe model (BGR means); conv1 frozen; no torchvision counterpart.
         "vgg_cnn_m_1024" => new("vgg_cnn_m_1024", 512, 1.0 / 16, 6, 4096, 1024, PixelPreprocessing.CaffeBgr,
-            BackboneSpec.FeaturesUpTo(0), null, null),
+            BackboneSpec.FeaturesUpTo(0), null, null) { MinInputSide = 25 },
         // S: torchvision AlexNet features[0..11]; conv1 frozen; classifier = dropout, fc6, relu, dropout, fc7, relu, fc8.
         "alexnet" => new("alexnet", 256, 1.0 / 16, 6, 4096, 4096, PixelPreprocessing.TorchvisionRgb,
-            BackboneSpec.FeaturesUpTo(0), "classifier.1", "classifier.4"),
+            BackboneSpec.FeaturesUpTo(0), "classifier.1", "classifier.4") { MinInputSide = 31 },
         "small" => new("small", 256, 1.0 / 16, 5, 512, 512, PixelPreprocessing.TorchvisionRgb,
             [], null, null),
         _ => throw new ArgumentException($"Unknown backbone '{name}' (known: {string.Join(", ", Names)}).", nameof(name)),

@@ -34,6 +34,12 @@ public sealed record BackboneSpec(
     string? TorchvisionFc6,
     string? TorchvisionFc7)
 {
+    /// <summary>
+    /// The smallest input side (pixels) whose trunk output has at least one cell: 16 for VGG16 (four 2×2 pools),
+    /// 31 for AlexNet, 25 for VGG_CNN_M_1024, 1 for <c>small</c>. A smaller scaled image makes libtorch's pooling fail.
+    /// </summary>
+    public int MinInputSide { get; init; } = 1;
+
     /// <summary>Input width of fc6: C·PH·PW, the flattened pooled RoI.</summary>
     public int Fc6Inputs => OutputChannels * PooledSize * PooledSize;
 

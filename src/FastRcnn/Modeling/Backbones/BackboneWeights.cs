@@ -24,8 +24,26 @@ public sealed record WeightImportReport(
     IReadOnlyList<string> Unexpected,
     IReadOnlyList<ShapeMismatch> ShapeMismatches)
 {
+    /// <summary>
+    /// The least <see cref="TrunkShare"/> that <c>fastrcnn train --weights</c> accepts unless told
+    /// <c>--allow-partial-weights</c>: 0.9. Weights for the backbone load completely (1.0); weights for another
+    /// backbone match a tensor or two by name at most (small-shapesnet into VGG16: 1 of 26).
+    /// </summary>
+    public const double DefaultMinTrunkShare = 0.9;
+
     /// <summary>True when every trunk and box-head parameter came from the file.</summary>
     public bool IsComplete => Missing.Count == 0 && ShapeMismatches.Count == 0;
+
+    /// <summary>The trunk's tensors (<c>features.*</c>): those loaded plus those missing.</summary>
+    public int TrunkTensors => TrunkLoaded + Missing.Count(IsTrunk);
+
+    /// <summary>Trunk tensors set from the file.</summary>
+    public int TrunkLoaded => Loaded.Count(IsTrunk);
+
+    /// <summary><see cref="TrunkLoaded"/> / <see cref="TrunkTensors"/>: how much of the trunk starts from the file (1 when complete).</summary>
+    public double TrunkShare => TrunkTensors == 0 ? 1 : (double)TrunkLoaded / TrunkTensors;
+
+    private static bool IsTrunk(string name) => name.StartsWith("features.", StringComparison.Ordinal);
 
     public override string ToString() =>
         $"{Path}: loaded {Loaded.Count}, missing {Missing.Count}, unexpected {Unexpected.Count}, shape mismatches {ShapeMismatches.Count}" +

@@ -27,6 +27,26 @@ public sealed class BackboneTests
         Assert.Equal(1.0 / 16, backbone.Spec.SpatialScale);
     }
 
+    [Theory]
+    [InlineData("vgg16")]
+    [InlineData("vgg_cnn_m_1024")]
+    [InlineData("alexnet")]
+    [InlineData("small")]
+    public void Min_input_side_is_the_smallest_image_the_trunk_takes(string name)
+    {
+        var backbone = BackboneFactory.Create(name, seed: 1);
+        using var noGrad = no_grad();
+        bool Works(int side)
+        {
+            using var scope = NewDisposeScope();
+            try { return backbone.Trunk.forward(zeros(1, 3, side, side)).shape[2] >= 1; }
+            catch (System.Runtime.InteropServices.ExternalException) { return false; }   // libtorch: "Output size is too small"
+        }
+        int smallest = Enumerable.Range(1, 64).First(Works);
+        Assert.Equal(smallest, backbone.Spec.MinInputSide);
+        Assert.True(Works(smallest + 1) && Works(smallest + 7));
+    }
+
     [Fact]
     public void Small_trunk_rounds_odd_sizes_up()
     {

@@ -78,6 +78,22 @@ public sealed class BackboneWeightsTests : IDisposable
     }
 
     [Fact]
+    public void Report_gives_the_share_of_the_trunk_loaded()
+    {
+        using var model = new TwoStageModel("small", numClasses: 2, seed: 3);
+        var report = BackboneWeights.ImportTorchvision(model, Write("part.safetensors", new()
+        {
+            ["features.0.weight"] = ones(32, 3, 5, 5),
+            ["features.0.bias"] = zeros(32),
+            ["features.2.weight"] = zeros(64, 32, 5, 5),           // another shape: not loaded
+            ["box_head.fc7.bias"] = zeros(512),                    // the box head is not the trunk
+        }));
+        Assert.Equal((2, 10), (report.TrunkLoaded, report.TrunkTensors));   // the small trunk: 5 convolutions × (weight, bias)
+        Assert.Equal(0.2, report.TrunkShare, 12);
+        Assert.True(report.TrunkShare < WeightImportReport.DefaultMinTrunkShare);
+    }
+
+    [Fact]
     public void Keeps_frozen_flags()
     {
         using var model = new TwoStageModel("small", numClasses: 2, options: new TwoStageOptions { FrozenPrefixes = ["features.0."] });
