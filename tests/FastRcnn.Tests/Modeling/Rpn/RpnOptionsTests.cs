@@ -27,7 +27,7 @@ public sealed class RpnOptionsTests
     {
         var o = RpnOptions.ShapesSmall;
         o.Validate();
-        Assert.Equal([32.0, 64, 128, 256], o.AnchorSizes);
+        Assert.Equal([24.0, 48, 96, 192], o.AnchorSizes);
         Assert.Equal(12, o.AnchorsPerCell);
         Assert.Equal(BackboneFactory.Spec("small").OutputChannels, o.HeadChannels);
     }
