@@ -12,6 +12,8 @@ namespace FastRcnn.Cli;
 /// <c>fastrcnn proposals --model DIR --dataset D --split S --out F.npz</c>: a Faster R-CNN model's RPN proposals for
 /// every image of a split, at the model's training scale (middle of its scales) and max size, best first, written as
 /// an ordinary proposal file — for <c>proposals eval</c> against selective search, or for training Fast R-CNN on them.
+/// Up to <see cref="AlternatingTraining.TrainingProposalsPerImage"/> (2000) per image are kept after NMS, as for training
+/// a detector on them, instead of the model's test-time 300.
 /// </summary>
 internal static class ModelProposalsCommand
 {
@@ -36,7 +38,7 @@ internal static class ModelProposalsCommand
             AnsiConsole.MarkupLine($"[bold]{ds.Images.Count}[/] images of [blue]{Markup.Escape(ds.Source)}[/] ({Markup.Escape(ds.Split)}); " +
                 $"RPN of [blue]{Markup.Escape(modelDir)}[/] at scale {side}, max size {options.MaxSize}");
             var set = ProposalsCommands.WithProgress(ds.Images.Count, "RPN proposals",
-                p => ModelProposals.Compute(model, ds, side, options.MaxSize, progress: p, cancel: cancel));
+                p => ModelProposals.Compute(model, ds, side, options.MaxSize, AlternatingTraining.TrainingProposalsPerImage, progress: p, cancel: cancel));
             ProposalFile.Write(Path.GetFullPath(output), set.Proposals);
             AnsiConsole.MarkupLine($"wrote [blue]{Markup.Escape(output)}[/]: {set.Proposals.Count} images, {set.MeanBoxes:F0} boxes per image on average");
             return 0;
