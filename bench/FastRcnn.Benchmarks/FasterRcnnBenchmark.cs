@@ -22,6 +22,7 @@ namespace FastRcnn.Benchmarks;
 /// detection of one 400×600 image (test mode, the RPN's 300 proposals: <see cref="Detector.Detect(Tensor, Tensor?)"/>
 /// against <c>model([x])</c>). Each side runs in its own process, so that its peak resident memory (VmHWM) is its own;
 /// medians after warm-ups; <c>--rounds</c> alternates the sides so that a change in the machine's load falls on both.
+/// <c>faster --stages</c> instead splits FastRcnn's training iteration into its parts (<see cref="TrainingStages"/>).
 /// </summary>
 public static class FasterRcnnBenchmark
 {
