@@ -15,7 +15,7 @@ milliseconds per image, all samples, user + system CPU time, peak RSS in MiB
 Network (the `small` backbone of FastRcnn on Shapes, K = 8 classes + background):
   backbone   conv 3->32 5x5/2, 32->64, 64->128, 128->192 3x3/2, 192->256 3x3,
              each + ReLU; out_channels 256 at stride 16
-  anchors    AnchorGenerator sizes (32, 64, 128, 256) x aspect ratios
+  anchors    AnchorGenerator sizes (24, 48, 96, 192) x aspect ratios
              (0.5, 1, 2) on the one feature map (A = 12)
   RPN        RPNHead (3x3 conv 256->256, ReLU, 1x1 objectness A, 1x1 deltas 4A);
              fg IoU 0.7, bg IoU 0.3, 256 anchors per image, 50% positive;
@@ -126,7 +126,7 @@ class TwoMLPHeadWithDropout(nn.Module):
 
 
 def build(mode):
-    anchors = AnchorGenerator(sizes=((32, 64, 128, 256),), aspect_ratios=((0.5, 1.0, 2.0),))
+    anchors = AnchorGenerator(sizes=((24, 48, 96, 192),), aspect_ratios=((0.5, 1.0, 2.0),))
     training = mode == "train"
     model = FasterRCNN(
         SmallTrunk(), num_classes=None,
