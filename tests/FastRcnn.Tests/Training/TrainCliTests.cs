@@ -1,6 +1,7 @@
 using FastRcnn.Cli;
 using FastRcnn.IO;
 using FastRcnn.Modeling;
+using FastRcnn.Proposals;
 using FastRcnn.Tests.Data;
 using FastRcnn.Training;
 
@@ -158,5 +159,42 @@ public sealed class TrainCliTests
         Assert.False(Directory.Exists(Path.Combine(run, "eval-val")));                             // old results of the old model
         Assert.True(File.Exists(Path.Combine(run, "README.txt")));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, TrainingLog.FileName)).Length);       // the new run's log
+    }
+
+    [Fact]
+    public void Faster_rcnn_trains_jointly_and_alternating_without_proposals_then_evaluates_and_writes_rpn_proposals()
+    {
+        using var dir = new TempDir();
+        string root = TrainingTestData.Dataset.Source, joint = dir.Combine("joint"), alternating = dir.Combine("alternating");
+        string[] common = ["train", "--dataset", root, "--split", "train", "--architecture", "faster-rcnn", "--scale", "144", "--max-size", "240",
+            "--rois-per-image", "32", "--seed", "5", "--lr", "0.005"];
+
+        Assert.Equal(0, Run([.. common, "--iters", "3", "--out", joint]));
+        var info = ModelFiles.ReadInfo(joint);
+        Assert.Equal(DetectorArchitecture.FasterRcnn, info.Architecture);
+        Assert.NotNull(info.Rpn);
+        Assert.Equal(TrainingLog.HeaderFor([LossNames.RpnClassification, LossNames.RpnBoxRegression, LossNames.Classification, LossNames.BoxRegression]),
+            File.ReadAllLines(Path.Combine(joint, TrainingLog.FileName))[0]);
+        Assert.Equal(0, Run(["eval", "--model", joint, "--dataset", root, "--split", "train", "--scale", "144", "--max-size", "240"]));   // no selective search
+        Assert.True(File.Exists(Path.Combine(joint, "eval-train", "metrics.json")));
+        string npz = dir.Combine("rpn.npz");
+        Assert.Equal(0, Run(["proposals", "--model", joint, "--dataset", root, "--split", "train", "--out", npz]));
+        Assert.Equal(TrainingTestData.Dataset.Images.Select(i => i.Id).Order(), ProposalFile.Read(npz).Keys.Order());
+        Assert.Equal(0, Run(["eval", "--model", joint, "--dataset", root, "--split", "train", "--proposals", "rpn", "--out", dir.Combine("x")]));
+
+        Assert.Equal(0, Run([.. common, "--schedule", "alternating", "--alternating-iters", "2", "2", "1", "1", "--out", alternating]));
+        foreach (var step in AlternatingTraining.StepNames)
+            Assert.True(File.Exists(Path.Combine(alternating, step, ModelFiles.InfoFileName)), step);
+        Assert.True(File.Exists(Path.Combine(alternating, AlternatingTraining.StepNames[0], "proposals.npz")));
+        Assert.True(File.Exists(Path.Combine(alternating, AlternatingTraining.StepNames[2], "proposals.npz")));
+        Assert.Equal(DetectorArchitecture.FasterRcnn, ModelFiles.ReadInfo(alternating).Architecture);
+        using (var model = ModelFiles.Load(alternating).Model)
+        using (var step4 = ModelFiles.Load(Path.Combine(alternating, AlternatingTraining.StepNames[3])).Model)
+        {
+            var final = model.state_dict();
+            Assert.All(step4.state_dict(), p => Assert.True(FastRcnn.Tests.Modeling.ModelingTestData.Same(final[p.Key], p.Value), p.Key));
+        }
+        Assert.Equal(0, Run(["train", "--resume", alternating, "--out", alternating]));     // every step finished: nothing to redo
+        Assert.Equal(1, Run(["train", "--dataset", root, "--split", "train", "--proposals", "auto", "--schedule", "alternating", "--out", dir.Combine("bad")]));
     }
 }
