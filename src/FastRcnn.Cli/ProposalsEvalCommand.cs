@@ -27,19 +27,23 @@ internal static class ProposalsEvalCommand
         var outDir = new Option<string?>("--out-dir") { Description = "Where recall_<split>.csv and recall_<split>.png go (default: the current directory)." };
         var budgets = new Option<string?>("--budgets") { Description = "Proposal counts to report, comma-separated (default 10,20,50,100,200,500,1000,2000; 'all' is always added)." };
         var search = new ProposalsCommands.SearchOptions();
+        var sizeBins = new Option<string?>("--size-bins")
+        {
+            Description = "Also print recall by object size √(w·h): bin edges in pixels, comma-separated (e.g. 32,64,128 → <32, 32–64, 64–128, ≥128).",
+        };
         var command = new Command("eval",
             "Recall of proposals on a split: at IoU 0.5, 0.7, and averaged over 0.5:0.05:0.95, against the number of top-ranked " +
             "proposals kept. Counts non-difficult, non-crowd ground-truth boxes. Writes a table, a CSV and a PNG plot.")
         {
-            dataset, split, proposals, outDir, budgets,
+            dataset, split, proposals, outDir, budgets, sizeBins,
         };
         search.AddTo(command);
-        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, dataset, split, proposals, outDir, budgets, search, cancel)));
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, dataset, split, proposals, outDir, budgets, sizeBins, search, cancel)));
         return command;
     }
 
     private static int Run(ParseResult parse, Option<string?> datasetOption, Option<string?> splitOption, Option<string[]> proposalsOption,
-        Option<string?> outDirOption, Option<string?> budgetsOption, ProposalsCommands.SearchOptions search, CancellationToken cancel)
+        Option<string?> outDirOption, Option<string?> budgetsOption, Option<string?> sizeBinsOption, ProposalsCommands.SearchOptions search, CancellationToken cancel)
     {
         string? datasetPath = parse.GetValue(datasetOption);
         var sources = parse.GetValue(proposalsOption) ?? [];
@@ -56,6 +60,7 @@ internal static class ProposalsEvalCommand
             string csv = Path.Combine(dir, $"recall_{Safe(ds.Split)}.csv"), png = Path.Combine(dir, $"recall_{Safe(ds.Split)}.png");
             using var outputLock = DirectoryLock.AcquireFor(csv);
             var reports = new List<(string Label, ProposalRecallReport Report)>();
+            var sets = new List<DatasetProposalSet>();
             foreach (string source in sources)
             {
                 DatasetProposalSet set;
@@ -80,8 +85,11 @@ internal static class ProposalsEvalCommand
                     set = imported;
                 }
                 reports.Add((label, ProposalRecall.Evaluate(ds, image => set.BoxesOf(image.Id), budgetList)));
+                sets.Add(set);
             }
             Print(ds, reports);
+            if (parse.GetValue(sizeBinsOption) is { } binsText)
+                PrintBySize(ds, reports.Select(r => r.Label).ToList(), sets, budgetList, ParseSizeBins(binsText));
             Directory.CreateDirectory(dir);
             WriteCsv(csv, reports);
             RecallPlot.Write(png, $"Proposal recall, {ds.Split} ({reports[0].Report.GtBoxes} objects)", reports);
@@ -96,6 +104,42 @@ internal static class ProposalsEvalCommand
         {
             return CliErrors.Fail(e.Message);
         }
+    }
+
+    private static IReadOnlyList<double> ParseSizeBins(string text)
+    {
+        var edges = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double e) || e <= 0 || edges.Count > 0 && e <= edges[^1])
+                throw new ArgumentException($"--size-bins: '{part}' is not a positive size above the previous one");
+            edges.Add(e);
+        }
+        return edges;
+    }
+
+    /// <summary>Recall at IoU 0.5 / 0.7 per budget for each object-size bin between <paramref name="edges"/>.</summary>
+    private static void PrintBySize(DetectionDataset ds, IReadOnlyList<string> labels, IReadOnlyList<DatasetProposalSet> sets,
+        IReadOnlyList<int> budgets, IReadOnlyList<double> edges)
+    {
+        var bounds = new List<(double Min, double Max)>();
+        for (int k = 0; k <= edges.Count; k++) bounds.Add((k == 0 ? 0 : edges[k - 1], k == edges.Count ? double.PositiveInfinity : edges[k]));
+        var table = new Table().AddColumn("objects").AddColumn("count").AddColumn("proposals");
+        foreach (var b in budgets) table.AddColumn(new TableColumn($"R@0.5 / 0.7, {b}").RightAligned());
+        foreach (var (min, max) in bounds)
+        {
+            string name = double.IsPositiveInfinity(max) ? $"≥ {min:0} px" : min == 0 ? $"< {max:0} px" : $"{min:0}–{max:0} px";
+            for (int s = 0; s < sets.Count; s++)
+            {
+                var set = sets[s];
+                var report = ProposalRecall.Evaluate(ds, image => set.BoxesOf(image.Id), budgets, (min, max));
+                var cells = new List<string> { s == 0 ? name : "", s == 0 ? report.GtBoxes.ToString(CultureInfo.InvariantCulture) : "", Markup.Escape(labels[s]) };
+                cells.AddRange(report.Points.Take(budgets.Count).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Recall50:F3} / {p.Recall70:F3}")));
+                table.AddRow(cells.ToArray());
+            }
+        }
+        AnsiConsole.MarkupLine("[bold]recall by object size[/]");
+        AnsiConsole.Write(table);
     }
 
     private static IReadOnlyList<int> ParseBudgets(string? text)

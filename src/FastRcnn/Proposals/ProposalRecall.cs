@@ -92,15 +92,29 @@ public sealed class ProposalRecall
         return new ProposalRecallReport(split, _images, _gt, _ignored, points);
     }
 
-    /// <summary>Evaluates proposals of every image of <paramref name="dataset"/>; <paramref name="proposalsOf"/> gives R×4 values by image id.</summary>
-    public static ProposalRecallReport Evaluate(DetectionDataset dataset, Func<ImageRecord, float[]> proposalsOf, IEnumerable<int>? budgets = null)
+    /// <summary>
+    /// Evaluates proposals of every image of <paramref name="dataset"/>; <paramref name="proposalsOf"/> gives R×4 values by image id.
+    /// With <paramref name="sizeRange"/>, only objects whose size √(w·h) (original pixels) lies in [min, max) count; the
+    /// others are not counted, as difficult ones are not.
+    /// </summary>
+    public static ProposalRecallReport Evaluate(DetectionDataset dataset, Func<ImageRecord, float[]> proposalsOf, IEnumerable<int>? budgets = null,
+        (double Min, double Max)? sizeRange = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(proposalsOf);
         var recall = new ProposalRecall(budgets);
-        foreach (var image in dataset.Images) recall.Add(image.Objects, proposalsOf(image));
+        foreach (var image in dataset.Images)
+        {
+            var objects = sizeRange is var (min, max)
+                ? image.Objects.Select(o => Size(o.Box) >= min && Size(o.Box) < max ? o : o with { Difficult = true }).ToList()
+                : image.Objects;
+            recall.Add(objects, proposalsOf(image));
+        }
         return recall.Report(dataset.Split);
     }
+
+    /// <summary>An object's size: √(w·h) in pixels.</summary>
+    public static double Size(BoundingBox box) => Math.Sqrt(Math.Max(0, box.X2 - box.X1) * (double)Math.Max(0, box.Y2 - box.Y1));
 
     /// <summary>IoU of a box with (x1, y1, x2, y2), continuous coordinates; 0 when either is empty.</summary>
     public static double IoU(BoundingBox a, ReadOnlySpan<float> b)
