@@ -315,7 +315,9 @@ public static class TrainCommand
         var val = DatasetLoader.Load(options.Dataset!, valSplit, a.Input.LoadOptions(parse));
         if (val.Images.Count == 0) throw new ArgumentException($"{val.Source}: validation split '{valSplit}' has no images.");
         options.CheckImageSizes(val.Images);
-        var proposals = OpenProposals(ProposalSpec.Parse(options.Proposals!), val, parse.GetValue(a.CacheDir), "validation", cancel);
+        // RoI accuracy is measured on external proposals; a Faster R-CNN run (no proposal file) validates on selective search's.
+        var spec = options.Proposals is { } given && ProposalSpec.Parse(given) is { IsExternal: true } external ? external : ProposalSpec.SelectiveSearch;
+        var proposals = OpenProposals(spec, val, parse.GetValue(a.CacheDir), "validation", cancel);
         trainer.Validator = request => RoiEvaluation.Evaluate(request.Model, val.Images, proposals, options, cancel: cancel).ToDictionary();
     }
 

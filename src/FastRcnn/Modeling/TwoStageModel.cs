@@ -373,10 +373,6 @@ public sealed class TwoStageModel : nn.Module
         return ReferenceEquals(x, input) ? input.alias() : x;
     }
 
-    /// <summary>Class logits (R, K+1) and box deltas (R, 4(K+1)) of RoIs (R,5) rows (batch_index, x1, y1, x2, y2) on <paramref name="features"/>.</summary>
-    public (Tensor ClassLogits, Tensor BoxDeltas) ScoreRois(Tensor features, Tensor rois) =>
-        _roiHeads.Score(new RegionSource(features, features), rois);
-
     /// <summary>RoI pooling alone: (R, C, PH, PW) from RoIs (R,5) on <paramref name="features"/>.</summary>
     public Tensor PoolRois(Tensor features, Tensor rois) => _roiPool.forward(features, rois);
 
