@@ -123,7 +123,7 @@ public static class DetectCommand
     {
         var table = new Table().Title("time per image (Figure 2 split)").AddColumn("stage").AddColumn(new TableColumn("ms").RightAligned()).AddColumn(new TableColumn("%").RightAligned());
         double all = total.Total.TotalMilliseconds;
-        foreach (var (name, t) in new[] { ("proposals (selective search)", total.Proposals), ("conv", total.Conv), ("RoI pooling", total.RoiPooling),
+        foreach (var (name, t) in new[] { ("proposals (selective search or RPN)", total.Proposals), ("conv", total.Conv), ("RoI pooling", total.RoiPooling),
                      ("fc6", total.Fc6), ("fc7", total.Fc7), ("cls_score + bbox_pred + decode", total.Outputs), ("NMS", total.Nms) })
             table.AddRow(name, (t.TotalMilliseconds / images).ToString("F1"), (100 * t.TotalMilliseconds / all).ToString("F0"));
         table.AddRow("[bold]total[/]", (all / images).ToString("F1"), "100");
