@@ -1,6 +1,7 @@
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.RoiHeads;
 using FastRcnn.Ops;
+using TorchSharp;
 using static FastRcnn.Tests.Modeling.ModelingTestData;
 using static TorchSharp.torch;
 
@@ -21,7 +22,6 @@ public sealed class TwoStageModelTests
         Assert.Equal(0, output.Stats.SkippedImages);
         Assert.InRange(output.Stats.ForegroundRois, 2, 32);                    // ≤ 16 per image, at least each image's GTs
         Assert.True(output.Stats.RoiCount <= 128);
-        Assert.InRange(output.Stats.Accuracy, 0, 1);
         // Fresh predictor (std 0.01 logits): classification ≈ log(K+1) = log 4.
         Assert.Equal(Math.Log(4), output.Losses[LossNames.Classification].item<float>(), 1);
         Assert.True(float.IsFinite(output.Losses[LossNames.BoxRegression].item<float>()));
@@ -29,6 +29,36 @@ public sealed class TwoStageModelTests
         var grads = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad);
         Assert.True(grads["features.0.weight"]!.abs().sum().item<float>() > 0);   // through RoI pooling into the trunk
         Assert.True(grads["predictor.bbox_pred.weight"]!.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
+    public void Accuracy_is_the_share_of_rois_whose_top_class_is_their_label()
+    {
+        // A predictor that always says class k (cls_score weights 0, bias 10 on k) is right on exactly the RoIs labelled
+        // k: with k = 0 the accuracy is B / (F + B), and over k = 0 … K the accuracies of the same sampled RoIs add up to 1.
+        using var model = new TwoStageModel("small", numClasses: 3, seed: 1);
+        model.eval();                                                            // no dropout: the logits are the bias
+        var (images, targets) = Batch(model, seed: 2, count: 2, height: 96, width: 128);
+        var parameters = model.Predictor.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var ten = 10.0.ToScalar();
+        var stats = new List<RoiSampleStats>();
+        for (int k = 0; k <= 3; k++)
+        {
+            using (no_grad())
+            {
+                parameters["cls_score.weight"].zero_();
+                parameters["cls_score.bias"].zero_();
+                parameters["cls_score.bias"][k].fill_(ten);
+            }
+            model.ReseedSampler(5);                                              // the same RoIs every time
+            stats.Add(model.Loss(images, targets).Stats);
+        }
+        var background = stats[0];
+        Assert.True(background.ForegroundRois > 0 && background.BackgroundRois > 0);
+        Assert.Equal((double)background.BackgroundRois / background.RoiCount, background.Accuracy, 6);
+        Assert.All(stats, s => Assert.Equal(background.RoiCount, s.RoiCount));
+        Assert.Equal(1.0, stats.Sum(s => s.Accuracy), 6);
+        Assert.True(stats.Skip(1).All(s => s.Accuracy <= (double)s.ForegroundRois / s.RoiCount));
     }
 
     [Fact]
