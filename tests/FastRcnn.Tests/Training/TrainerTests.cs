@@ -113,9 +113,11 @@ public sealed class TrainerTests(ITestOutputHelper output)
         for (int i = 0; i < total; i++)
         {
             output.WriteLine($"{a[i].Iteration}: {a[i].Loss:R} {c[i].Loss:R} lr {a[i].LearningRate}");
-            Assert.Equal(a[i].Loss, c[i].Loss, 1e-6);
-            Assert.Equal(a[i].LossOf(LossNames.Classification), c[i].LossOf(LossNames.Classification), 1e-6);
-            Assert.Equal(a[i].LossOf(LossNames.BoxRegression), c[i].LossOf(LossNames.BoxRegression), 1e-6);
+            // Equal up to float summation order: on a loaded machine the BLAS may split a product over fewer threads
+            // (seen: 3.3e-6 on a loss of 2.2); a wrong restore (weights, momentum, data or sampling) differs by far more.
+            Assert.Equal(a[i].Loss, c[i].Loss, 1e-5);
+            Assert.Equal(a[i].LossOf(LossNames.Classification), c[i].LossOf(LossNames.Classification), 1e-5);
+            Assert.Equal(a[i].LossOf(LossNames.BoxRegression), c[i].LossOf(LossNames.BoxRegression), 1e-5);
             Assert.Equal((a[i].ForegroundRois, a[i].BackgroundRois, a[i].LearningRate), (c[i].ForegroundRois, c[i].BackgroundRois, c[i].LearningRate));
         }
         var weightsA = modelA.state_dict();
