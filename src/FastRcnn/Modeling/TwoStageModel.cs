@@ -180,9 +180,7 @@ public sealed class TwoStageModel : nn.Module
         }
         else
         {
-            var generated = _proposals.Propose(features, sizes, null);
-            boxes = cat(generated.Proposals.Select((p, l) => ImageScaling.ScaleBoxes(p, 1.0 / sizes[l].ScaleFactor)).ToArray(), 0);
-            boxes = BoxOps.Clip(boxes, height, width);
+            boxes = GeneratedProposals(features, sizes, height, width);
             clock?.Lap(DetectionStage.Proposals);
         }
         var rois = ProjectToLevels(boxes, sizes, test.CanonicalRoiSize);
@@ -251,14 +249,20 @@ public sealed class TwoStageModel : nn.Module
         try
         {
             var sizes = image.Levels.Select(l => new InputImageSize(l.Height, l.Width, l.Factor)).ToArray();
-            var generated = _proposals.Propose(Features(image.Images), sizes, null);
-            var boxes = cat(generated.Proposals.Select((p, l) => ImageScaling.ScaleBoxes(p, 1.0 / sizes[l].ScaleFactor)).ToArray(), 0);
-            return BoxOps.Clip(boxes, image.Height, image.Width).MoveToOuterDisposeScope();
+            return GeneratedProposals(Features(image.Images), sizes, image.Height, image.Width).MoveToOuterDisposeScope();
         }
         finally
         {
             if (wasTraining) train();
         }
+    }
+
+    /// <summary>The proposal generator's boxes of every level, mapped back to the original image's pixels and clipped to it.</summary>
+    private Tensor GeneratedProposals(Tensor features, IReadOnlyList<InputImageSize> levels, int height, int width)
+    {
+        var generated = _proposals.Propose(features, levels, null);
+        var boxes = cat(generated.Proposals.Select((p, l) => ImageScaling.ScaleBoxes(p, 1.0 / levels[l].ScaleFactor)).ToArray(), 0);
+        return BoxOps.Clip(boxes, height, width);
     }
 
     /// <summary>
