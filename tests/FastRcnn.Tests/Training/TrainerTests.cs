@@ -74,7 +74,9 @@ public sealed class TrainerTests(ITestOutputHelper output)
     public void A_resumed_run_reproduces_the_uninterrupted_one()
     {
         const int total = 12, stopAfter = 5;
-        var options = Fast(total) with { CheckpointEvery = 0 };
+        // Without prefetching: a batch decoded on another thread while a step runs can make the BLAS split that step's
+        // products differently (last-bit differences that then grow); the data and draws are the same either way.
+        var options = Fast(total) with { CheckpointEvery = 0, Prefetch = false };
         var dataset = TrainingTestData.Dataset;
         using var dirA = new TempDir();
         using var dirB = new TempDir();
@@ -113,11 +115,9 @@ public sealed class TrainerTests(ITestOutputHelper output)
         for (int i = 0; i < total; i++)
         {
             output.WriteLine($"{a[i].Iteration}: {a[i].Loss:R} {c[i].Loss:R} lr {a[i].LearningRate}");
-            // Equal up to float summation order: on a loaded machine the BLAS may split a product over fewer threads
-            // (seen: 3.3e-6 on a loss of 2.2); a wrong restore (weights, momentum, data or sampling) differs by far more.
-            Assert.Equal(a[i].Loss, c[i].Loss, 1e-5);
-            Assert.Equal(a[i].LossOf(LossNames.Classification), c[i].LossOf(LossNames.Classification), 1e-5);
-            Assert.Equal(a[i].LossOf(LossNames.BoxRegression), c[i].LossOf(LossNames.BoxRegression), 1e-5);
+            Assert.Equal(a[i].Loss, c[i].Loss, 1e-6);
+            Assert.Equal(a[i].LossOf(LossNames.Classification), c[i].LossOf(LossNames.Classification), 1e-6);
+            Assert.Equal(a[i].LossOf(LossNames.BoxRegression), c[i].LossOf(LossNames.BoxRegression), 1e-6);
             Assert.Equal((a[i].ForegroundRois, a[i].BackgroundRois, a[i].LearningRate), (c[i].ForegroundRois, c[i].BackgroundRois, c[i].LearningRate));
         }
         var weightsA = modelA.state_dict();
