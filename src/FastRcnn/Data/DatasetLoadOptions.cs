@@ -107,12 +107,7 @@ internal static class DatasetChecks
             reason = $"not a readable image: {e.Problem}";
             return null;
         }
-        catch (IOException e)
-        {
-            reason = $"cannot read image file: {e.Message}";
-            return null;
-        }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             reason = $"cannot read image file: {e.Message}";
             return null;
@@ -128,12 +123,7 @@ internal static class DatasetChecks
             reason = e.Problem;
             return null;
         }
-        catch (IOException e)
-        {
-            reason = $"cannot read image file: {e.Message}";
-            return null;
-        }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             reason = $"cannot read image file: {e.Message}";
             return null;

@@ -12,17 +12,7 @@ namespace FastRcnn.Tests.Cli;
 [Collection(CliCollection.Name)]
 public sealed class TrainInputCliTests
 {
-    /// <summary>The tiny Shapes set's selective-search proposals as an .npz, as a user would bring them.</summary>
-    private static string WriteProposals(TempDir dir)
-    {
-        string path = dir.Combine("proposals.npz");
-        Npz.Write(path, TrainingTestData.Dataset.Images.Select(i =>
-        {
-            using var boxes = TrainingTestData.Proposals.ProposalsFor(i.Id, i.Width, i.Height);
-            return KeyValuePair.Create(i.Id, new NpyArray([boxes.shape[0], 4], boxes.data<float>().ToArray()));
-        }));
-        return path;
-    }
+    private static string WriteProposals(TempDir dir) => FastRcnn.Tests.Training.TrainCliTests.WriteProposals(dir);
 
     private static string[] Train(string proposals, string output, params string[] more) =>
         ["train", "--dataset", TrainingTestData.Dataset.Source, "--split", "train", "--proposals", proposals, "--out", output, .. more];
