@@ -21,6 +21,7 @@ public static class CliApp
         root.Subcommands.Add(PretrainCommand.Build());
         root.Subcommands.Add(CompressCommand.Build());
         root.Subcommands.Add(ExportWeightsCommand.Build());
+        root.Subcommands.Add(ExportCommand.Build());
         root.Subcommands.Add(ConvertWeightsCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         return root;

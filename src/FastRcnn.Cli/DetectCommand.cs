@@ -27,6 +27,8 @@ public static class DetectCommand
             model, inputs, outDir, threshold, nms, maxDets, drawThreshold,
         };
         foreach (var option in scales.All) command.Options.Add(option);
+        var engine = new EngineOptions();
+        foreach (var option in engine.All) command.Options.Add(option);
         var input = new InputOptions(datasets: false);
         input.AddTo(command);
         command.SetAction(parse =>
@@ -35,12 +37,12 @@ public static class DetectCommand
             {
                 using var imageLimit = input.ApplyImageLimit(parse);
                 var images = ExpandImages(parse.GetValue(inputs)!);
-                var options = scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets)));
+                var options = engine.Apply(parse, scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets))));
                 using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(parse.GetValue(outDir)!);
                 using var detector = Detector.Load(parse.GetValue(model)!, options);
                 return Run(detector, images, parse.GetValue(outDir)!, (float)parse.GetValue(drawThreshold));
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
             {
                 AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
                 return 1;

@@ -35,6 +35,8 @@ public static class EvalCommand
             model, dataset, split, proposals, cacheDir, detections, outDir,
         };
         foreach (var option in scales.All) command.Options.Add(option);
+        var engine = new EngineOptions();
+        foreach (var option in engine.All) command.Options.Add(option);
         var input = new InputOptions();
         input.AddTo(command);
         command.SetAction(parse =>
@@ -57,7 +59,7 @@ public static class EvalCommand
                 }
                 else
                 {
-                    using var detector = Detector.Load(modelDir!, scales.Read(parse));
+                    using var detector = Detector.Load(modelDir!, engine.Apply(parse, scales.Read(parse)));
                     var spec = parse.GetValue(proposals) is { } text ? ProposalSpec.Parse(text) : detector.NeedsProposals ? ProposalSpec.SelectiveSearch : ProposalSpec.Rpn;
                     var source = ProposalSource(spec, detector, ds, parse.GetValue(cacheDir));
                     var run = Detect(detector, ds, source, output, CancellationToken.None);
@@ -68,7 +70,7 @@ public static class EvalCommand
                 Report(ds, splitName, dets, output);
                 return 0;
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or DatasetFormatException)
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or DatasetFormatException or NotSupportedException)
             {
                 AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
                 return 1;

@@ -15,6 +15,10 @@ namespace FastRcnn.Inference;
 /// <param name="Deduplicate">Score RoIs that fall on the same feature cells once (<see cref="RoiDeduplication"/>).</param>
 /// <param name="Proposals">Selective search settings, used when no proposals are given.</param>
 /// <param name="CanonicalRoiSize">With several scales, each RoI is pooled from the level where its scaled area is closest to this side squared (SPEC §6: 224, the ImageNet input).</param>
+/// <remarks>
+/// <see cref="Engine"/> picks what runs the network (TorchSharp, or ONNX Runtime on the model's ONNX export); the
+/// image transform, proposals, RoI projection, box decoding and postprocessing are this library's in both.
+/// </remarks>
 public sealed record DetectorOptions(
     IReadOnlyList<int>? Scales = null,
     int MaxSize = ImageScaling.DefaultMaxSize,
@@ -24,6 +28,21 @@ public sealed record DetectorOptions(
     double CanonicalRoiSize = ImagePyramid.ImageNetInputSize)
 {
     public IReadOnlyList<int> EffectiveScales => Scales is { Count: > 0 } ? Scales : [ImageScaling.DefaultShortSide];
+
+    /// <summary>What runs the network: <see cref="InferenceEngine.Torch"/> (default) or <see cref="InferenceEngine.OnnxRuntime"/>.</summary>
+    public InferenceEngine Engine { get; init; } = InferenceEngine.Torch;
+
+    /// <summary>With ONNX Runtime: two sessions around this library's RoI pooling (default), or the whole exported graph.</summary>
+    public OnnxArrangement OnnxArrangement { get; init; } = OnnxArrangement.Split;
+
+    /// <summary>
+    /// With ONNX Runtime: an exported file (<c>fastrcnn export</c>) to run as a whole graph instead of exporting the
+    /// model in memory; its class names must equal the model's. Null: export in memory.
+    /// </summary>
+    public string? OnnxModelPath { get; init; }
+
+    /// <summary>With ONNX Runtime: intra-op threads of its sessions (0: ONNX Runtime's default, one per core).</summary>
+    public int OnnxThreads { get; init; }
 }
 
 /// <summary>One detected object, in the pixels of the original image.</summary>
@@ -56,6 +75,7 @@ public sealed class Detector : IDisposable
 {
     private readonly SelectiveSearch _selectiveSearch;
     private readonly ImageTransform _transform;
+    private readonly OnnxRuntimeEngine? _onnx;
 
     public Detector(TwoStageModel model, IReadOnlyList<string> classNames, DetectorOptions? options = null)
     {
@@ -67,6 +87,7 @@ public sealed class Detector : IDisposable
         _selectiveSearch = new SelectiveSearch(Options.Proposals);
         _transform = new ImageTransform(Options.EffectiveScales, Options.MaxSize, model.Pixels);
         Model.eval();
+        if (Options.Engine == InferenceEngine.OnnxRuntime) _onnx = new OnnxRuntimeEngine(model, classNames, Options);
     }
 
     /// <summary>Loads a model directory (<see cref="ModelFiles"/>).</summary>
@@ -115,7 +136,8 @@ public sealed class Detector : IDisposable
         var clock = new StageClock();
         using var image = _transform.Apply(rgb);
         clock.Lap(DetectionStage.Conv);
-        using var predictions = Model.Predict(image, proposals, new PredictOptions(Options.CanonicalRoiSize, Options.Deduplicate), clock);
+        var predictOptions = new PredictOptions(Options.CanonicalRoiSize, Options.Deduplicate);
+        using var predictions = _onnx is null ? Model.Predict(image, proposals, predictOptions, clock) : _onnx.Predict(image, proposals!, predictOptions, clock);
         using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes, Options.Postprocess);
         var objects = ToObjects(detections);
         clock.Lap(DetectionStage.Nms);
@@ -136,6 +158,10 @@ public sealed class Detector : IDisposable
         return objects;
     }
 
-    /// <summary>Disposes the model (the detector owns it).</summary>
-    public void Dispose() => Model.Dispose();
+    /// <summary>Disposes the model (the detector owns it) and the ONNX Runtime sessions.</summary>
+    public void Dispose()
+    {
+        _onnx?.Dispose();
+        Model.Dispose();
+    }
 }

@@ -82,6 +82,9 @@ public sealed class TwoStageModel : nn.Module
     /// <summary>The state-dict name prefixes whose parameters are frozen (requires_grad false).</summary>
     public IReadOnlyList<string> FrozenPrefixes { get; private set; } = [];
 
+    /// <summary>The conv trunk's layers (<c>features.*</c>), for export.</summary>
+    internal Sequential Trunk => _features;
+
     /// <summary>The fully connected layers fc6 and fc7, for stage-by-stage use (e.g. timing, compression).</summary>
     public BoxHead BoxHead => _boxHead;
 
