@@ -267,7 +267,7 @@ public static class DetectBenchmark
     /// The peer's proposal recipe (valid boxes, at least 16 px before the border cuts them): x1 ~ U[0, W−32),
     /// y1 ~ U[0, H−32), w ~ U[16, W/2), h ~ U[16, 2H/3), x2 = min(x1 + w, W − 1), y2 = min(y1 + h, H − 1).
     /// </summary>
-    private static Tensor Proposals(int count, int seed, int height, int width)
+    internal static Tensor Proposals(int count, int seed, int height, int width)
     {
         using var scope = NewDisposeScope();
         var g = manual_seed(seed);

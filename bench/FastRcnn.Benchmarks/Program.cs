@@ -11,6 +11,8 @@ if (args.Length > 0 && args[0] == "detect")
     return DetectBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "faster")
     return FasterRcnnBenchmark.Run(args[1..]);
+if (args.Length > 0 && args[0] == "onnx")
+    return OnnxBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals")
     return ProposalsComparison.Run(args[1..]);
 if (args.Length > 0 && args[0] == "anchors")
