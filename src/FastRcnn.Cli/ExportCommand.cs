@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace FastRcnn.Cli;
 
 /// <summary>
-/// <c>fastrcnn export --model DIR --format onnx --out model.onnx</c>: the trained detector as an ONNX model
+/// <c>fastrcnn export --model DIR --format onnx --out model.onnx</c>: a trained Fast R-CNN or Faster R-CNN detector as an ONNX model
 /// (<see cref="OnnxExporter"/>; docs/deploy.md), with its classes and test settings in the file's metadata.
 /// </summary>
 public static class ExportCommand
@@ -24,7 +24,7 @@ public static class ExportCommand
         var nms = new Option<double>("--nms") { Description = "Recorded postprocessing: per-class NMS IoU threshold.", DefaultValueFactory = _ => 0.3 };
         var maxDets = new Option<int>("--max-detections") { Description = "Recorded postprocessing: at most this many detections per image.", DefaultValueFactory = _ => 100 };
         var scales = new TestScaleOptions();
-        var command = new Command("export", "Export a trained Fast R-CNN model as ONNX (image + RoIs in; class probabilities and boxes out), its classes and test settings in the file's metadata.")
+        var command = new Command("export", "Export a trained Fast R-CNN or Faster R-CNN model as ONNX (image and RoIs, or image and im_info, in; class probabilities and boxes out), its classes and test settings in the file's metadata.")
         {
             model, format, outFile, opset, external, threshold, nms, maxDets,
         };

@@ -14,7 +14,7 @@ public enum OnnxExternalData
 }
 
 /// <summary>How <see cref="OnnxExporter"/> writes a model.</summary>
-/// <param name="Opset">The ONNX operator set of the default domain (13; at least 11).</param>
+/// <param name="Opset">The ONNX operator set of the default domain (13, the lowest the graph is written for).</param>
 /// <param name="Test">The test-time settings recorded in the file's metadata (scales, max size, postprocessing); the defaults when null.</param>
 /// <param name="ExternalData">Whether the weights go to a separate data file.</param>
 public sealed record OnnxExportOptions(int Opset = 13, DetectorOptions? Test = null, OnnxExternalData ExternalData = OnnxExternalData.Auto)

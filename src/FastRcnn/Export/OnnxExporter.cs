@@ -11,10 +11,12 @@ using static TorchSharp.torch;
 namespace FastRcnn.Export;
 
 /// <summary>
-/// Writes a trained Fast R-CNN model as an ONNX model (docs/deploy.md), from C# without a protobuf runtime
-/// (<see cref="ProtoWriter"/>). The graph: <c>image</c> (N,3,H,W) float32, preprocessed (the metadata's pixel
-/// preprocessing), N the pyramid levels (1 for single-scale testing), H and W dynamic; <c>rois</c> (R,5) float32 rows
-/// (level, x1, y1, x2, y2) in the scaled image's pixels, R dynamic → trunk (Conv, Relu, MaxPool, LRN) →
+/// Writes a trained Fast R-CNN or Faster R-CNN model as an ONNX model (docs/deploy.md), from C# without a protobuf
+/// runtime (<see cref="ProtoWriter"/>). The graph: <c>image</c> (N,3,H,W) float32, preprocessed (the metadata's pixel
+/// preprocessing), N the pyramid levels (1 for single-scale testing), H and W dynamic; Fast R-CNN: <c>rois</c> (R,5)
+/// float32 rows (level, x1, y1, x2, y2) in the scaled image's pixels, R dynamic; Faster R-CNN: <c>im_info</c> (3)
+/// = (height, width, scale factor) of the one level, the RPN and proposal layer (TopK, NonMaxSuppression) giving
+/// the RoIs and the output <c>proposals</c> (R,4) → trunk (Conv, Relu, MaxPool, LRN) →
 /// <c>MaxRoiPool</c> (Caffe's arithmetic) → fc6, fc7 (Gemm, two Gemms when factored by truncated SVD) →
 /// <c>scores</c> (R,K+1) softmax probabilities, <c>boxes</c> (R,4(K+1)) class-specific boxes decoded against the RoIs
 /// in the scaled image's pixels (not clipped), <c>deltas</c> (R,4(K+1)) the raw regression outputs. The test settings
@@ -22,14 +24,13 @@ namespace FastRcnn.Export;
 /// </summary>
 public static class OnnxExporter
 {
-    /// <summary>The lowest operator set the graph needs (MaxRoiPool, LRN, Gemm without C, Slice with inputs).</summary>
-    public const int MinOpset = 11;
+    /// <summary>The lowest operator set the graph is written for (Squeeze and Unsqueeze with axes as inputs).</summary>
+    public const int MinOpset = 13;
 
     /// <summary>
     /// Exports <paramref name="model"/> to <paramref name="path"/> (atomically); the weights go to
     /// <c><paramref name="path"/>.data</c> when they are external.
     /// </summary>
-    /// <exception cref="NotSupportedException">The model is not a Fast R-CNN model.</exception>
     public static OnnxExportResult Export(TwoStageModel model, IReadOnlyList<string> classNames, string path, OnnxExportOptions? options = null)
     {
         options ??= new OnnxExportOptions();
@@ -57,8 +58,9 @@ public static class OnnxExporter
         return new OnnxExportResult(path, new FileInfo(path).Length, written, written is null ? 0 : new FileInfo(written).Length);
     }
 
-    private const string Doc = "Fast R-CNN exported by FastRcnn: image (N,3,H,W) preprocessed + rois (R,5) (level, x1, y1, x2, y2) in scaled pixels → "
-        + "scores (R,K+1) softmax, boxes (R,4(K+1)) decoded in scaled pixels, not clipped, deltas (R,4(K+1)). See metadata_props fastrcnn.*.";
+    private const string Doc = "A detector exported by FastRcnn: image (N,3,H,W) preprocessed + rois (R,5) (level, x1, y1, x2, y2) in scaled pixels "
+        + "(Faster R-CNN: im_info (3) instead, proposals (R,4) out) → scores (R,K+1) softmax, boxes (R,4(K+1)) decoded in scaled pixels, not clipped, "
+        + "deltas (R,4(K+1)). See metadata_props fastrcnn.*.";
 
     /// <summary>The whole graph's model bytes (weights inline), for an in-process session.</summary>
     internal static byte[] WholeBytes(TwoStageModel model, IReadOnlyList<string> classNames, DetectorOptions test) =>
@@ -78,6 +80,12 @@ public static class OnnxExporter
         string features = Trunk(trunk, model, weights);
         trunk.Node("Identity", [features], output: "features");
         trunk.Output("features", OnnxType.Float, "levels", (long)model.Spec.OutputChannels, "feature_height", "feature_width");
+        if (model.Rpn is { } rpn)
+        {
+            trunk.Input("im_info", OnnxType.Float, 3L);
+            Proposals(trunk, rpn, weights, features, "im_info", "proposals");
+            trunk.Output("proposals", OnnxType.Float, "rois", 4L);
+        }
 
         var head = new OnnxGraph("fastrcnn_head", opset);
         int p = model.Spec.PooledSize;
@@ -109,8 +117,8 @@ public static class OnnxExporter
 
     private static void CheckModel(TwoStageModel model, IReadOnlyList<string> classNames)
     {
-        if (model.Architecture != DetectorArchitecture.FastRcnn)
-            throw new NotSupportedException($"ONNX export covers Fast R-CNN models; this one is {model.Architecture.Name()} (its RPN and proposal layer are not exported)");
+        if (model.Architecture == DetectorArchitecture.FasterRcnn && model.Rpn is null)
+            throw new NotSupportedException("a Faster R-CNN model without a region proposal network cannot be exported");
         if (classNames.Count != model.NumClasses)
             throw new ArgumentException($"the model has {model.NumClasses} object classes but {classNames.Count} class names were given");
     }
@@ -123,10 +131,24 @@ public static class OnnxExporter
         var g = new OnnxGraph("fastrcnn", options.Opset);
         int k1 = model.NumClasses + 1;
         g.Input("image", OnnxType.Float, "levels", 3L, "height", "width");
-        g.Input("rois", OnnxType.Float, "rois", 5L);
         string features = Trunk(g, model, weights);
+        string rois;
+        if (model.Rpn is { } rpn)
+        {
+            g.Input("im_info", OnnxType.Float, 3L);
+            string proposals = Proposals(g, rpn, weights, features, "im_info", "proposals");
+            g.Output("proposals", OnnxType.Float, "rois", 4L);
+            string level = g.Node("ConstantOfShape", [g.Node("Concat", [g.Node("Slice", [g.Node("Shape", [proposals]), g.Ints(0), g.Ints(1), g.Ints(0)]), g.Ints(1)],
+                new Dictionary<string, object> { ["axis"] = 0L })]);
+            rois = g.Node("Concat", [level, proposals], new Dictionary<string, object> { ["axis"] = 1L });
+        }
+        else
+        {
+            g.Input("rois", OnnxType.Float, "rois", 5L);
+            rois = "rois";
+        }
         int p = model.Spec.PooledSize;
-        string pooled = g.Node("MaxRoiPool", [features, "rois"], new Dictionary<string, object>
+        string pooled = g.Node("MaxRoiPool", [features, rois], new Dictionary<string, object>
         {
             ["pooled_shape"] = new long[] { p, p },
             ["spatial_scale"] = (float)model.Spec.SpatialScale,
@@ -134,12 +156,69 @@ public static class OnnxExporter
         var (scores, deltas) = Head(g, model, weights, pooled);
         g.Node("Identity", [scores], output: "scores");
         g.Node("Identity", [deltas], output: "deltas");
-        Decode(g, model.Options.BoxCoder, "rois", "deltas", k1, "boxes");
+        Decode(g, model.Options.BoxCoder, g.Node("Slice", [rois, g.Ints(1), g.Ints(5), g.Ints(1)]), "deltas", k1, "boxes");
         g.Output("scores", OnnxType.Float, "rois", (long)k1);
         g.Output("boxes", OnnxType.Float, "rois", 4L * k1);
         g.Output("deltas", OnnxType.Float, "rois", 4L * k1);
         foreach (var (_, tensor) in weights) tensor.Dispose();
         return g;
+    }
+
+    /// <summary>
+    /// Faster R-CNN's proposals for one image (<see cref="Modeling.Rpn.ProposalLayer"/>): the RPN head on the features,
+    /// anchors of the feature map's size, decoded (weights 1), clipped to <c>im_info</c>'s height and width, boxes
+    /// smaller than min size × <c>im_info</c>'s scale given −∞ objectness, <c>TopK</c> (pre-NMS top N),
+    /// <c>NonMaxSuppression</c> (post-NMS top N) → (P,4) in the scaled image's pixels, best first.
+    /// </summary>
+    private static string Proposals(OnnxGraph g, Modeling.Rpn.RegionProposalNetwork rpn, Dictionary<string, Tensor> weights, string features, string imInfo, string output)
+    {
+        var test = rpn.TestProposalOptions ?? rpn.Options.ProposalOptions(training: false);
+        var conv = new Dictionary<string, object> { ["kernel_shape"] = new long[] { 3, 3 }, ["pads"] = new long[] { 1, 1, 1, 1 } };
+        string hidden = g.Node("Relu", [g.Node("Conv", [features, Weight(g, weights, "rpn.head.conv.weight"), Weight(g, weights, "rpn.head.conv.bias")], conv)]);
+        string logits4 = g.Node("Conv", [hidden, Weight(g, weights, "rpn.head.cls_logits.weight"), Weight(g, weights, "rpn.head.cls_logits.bias")]);
+        string deltas4 = g.Node("Conv", [hidden, Weight(g, weights, "rpn.head.bbox_pred.weight"), Weight(g, weights, "rpn.head.bbox_pred.bias")]);
+        int a = rpn.Anchors.AnchorsPerCell;
+        // (1,A,h,w) → (h·w·A) and (1,4A,h,w) → (h·w·A, 4), in the library's (h, w, A) order.
+        string logits = g.Node("Reshape", [g.Node("Transpose", [logits4], new Dictionary<string, object> { ["perm"] = new long[] { 0, 2, 3, 1 } }), g.Ints(-1)]);
+        string deltas = g.Node("Reshape", [g.Node("Transpose", [g.Node("Reshape", [deltas4, g.Ints(0, a, 4, -1)])],
+            new Dictionary<string, object> { ["perm"] = new long[] { 0, 3, 1, 2 } }), g.Ints(-1, 4)]);
+
+        // Anchors: cell centres (0.5 + x)·stride, (0.5 + y)·stride (exact in float32) ± the anchors' half sizes.
+        string shape = g.Node("Shape", [features]);
+        string Side(int axis)
+        {
+            string size = g.Node("Squeeze", [g.Node("Slice", [shape, g.Ints(axis), g.Ints(axis + 1), g.Ints(0)]), g.Ints(0)]);
+            string index = g.Node("Cast", [g.Node("Range", [g.Long(0), size, g.Long(1)])], new Dictionary<string, object> { ["to"] = (long)OnnxType.Float });
+            return g.Node("Add", [g.Node("Mul", [index, g.Scalar((float)rpn.Anchors.Stride)]), g.Scalar((float)(0.5 * rpn.Anchors.Stride))]);
+        }
+        string cy = g.Node("Reshape", [Side(2), g.Ints(-1, 1, 1)]), cx = g.Node("Reshape", [Side(3), g.Ints(1, -1, 1)]);
+        var cell = rpn.Anchors.CellAnchors();                                        // (A,4) around 0
+        var c = cell.data<float>().ToArray();
+        cell.Dispose();
+        string Half(int column) => g.Weight(g.Fresh("anchor_half"), [1, 1, a], Enumerable.Range(0, a).Select(i => MathF.Abs(c[4 * i + column])).ToArray());
+        string halfW = Half(0), halfH = Half(1);
+        string gridShape = g.Node("Concat", [g.Node("Slice", [shape, g.Ints(2), g.Ints(4), g.Ints(0)]), g.Ints(a)], new Dictionary<string, object> { ["axis"] = 0L });
+        string Corner(string op, string centre, string half) =>
+            g.Node("Unsqueeze", [g.Node("Expand", [g.Node(op, [centre, half]), gridShape]), g.Ints(3)]);
+        string anchors = g.Node("Reshape", [g.Node("Concat", [Corner("Sub", cx, halfW), Corner("Sub", cy, halfH), Corner("Add", cx, halfW), Corner("Add", cy, halfH)],
+            new Dictionary<string, object> { ["axis"] = 3L }), g.Ints(-1, 4)]);
+
+        string decoded = g.Node("Reshape", [g.Node("Identity", [DecodeBoxes(g, Ops.BoxCoder.Unit, anchors, deltas, 1)]), g.Ints(-1, 4)]);
+        string limits = g.Node("Gather", [imInfo, g.Ints(1, 0, 1, 0)], new Dictionary<string, object> { ["axis"] = 0L });   // W, H, W, H
+        string boxes = g.Node("Min", [g.Node("Max", [decoded, g.Scalar(0f)]), limits]);
+        string Column(int i) => g.Node("Slice", [boxes, g.Ints(i), g.Ints(i + 1), g.Ints(1)]);
+        string minSize = g.Node("Mul", [g.Node("Gather", [imInfo, g.Ints(2)], new Dictionary<string, object> { ["axis"] = 0L }), g.Scalar((float)test.MinSize)]);
+        string big = g.Node("And", [g.Node("GreaterOrEqual", [g.Node("Sub", [Column(2), Column(0)]), minSize]),
+            g.Node("GreaterOrEqual", [g.Node("Sub", [Column(3), Column(1)]), minSize])]);
+        string scores = g.Node("Where", [g.Node("Reshape", [big, g.Ints(-1)]), logits, g.Scalar(float.NegativeInfinity)]);
+        string k = g.Node("Min", [g.Node("Shape", [scores]), g.Ints(test.PreNmsTopN)]);
+        var top = g.Nodes("TopK", [scores, k], 2, new Dictionary<string, object> { ["largest"] = 1L, ["sorted"] = 1L });
+        string topIndices = top[1];
+        string topBoxes = g.Node("Gather", [boxes, topIndices], new Dictionary<string, object> { ["axis"] = 0L });
+        string selected = g.Node("NonMaxSuppression", [g.Node("Unsqueeze", [topBoxes, g.Ints(0)]), g.Node("Reshape", [top[0], g.Ints(1, 1, -1)]),
+            g.Ints(test.PostNmsTopN), g.Weight(g.Fresh("iou"), [1], [(float)test.NmsThreshold]), g.Weight(g.Fresh("score_min"), [1], [float.MinValue])]);
+        string keep = g.Node("Reshape", [g.Node("Slice", [selected, g.Ints(2), g.Ints(3), g.Ints(1)]), g.Ints(-1)]);
+        return g.Node("Gather", [topBoxes, keep], new Dictionary<string, object> { ["axis"] = 0L }, output: output);
     }
 
     /// <summary>The model's state dict as contiguous float32 CPU copies.</summary>
@@ -216,13 +295,16 @@ public static class OnnxExporter
         g.Node("Gemm", bias is null ? [x, weight] : [x, weight, bias], new Dictionary<string, object> { ["transB"] = 1L });
 
     /// <summary>
-    /// <see cref="Ops.BoxCoder.Decode"/> in ONNX operators, in its float32 order: RoIs (R,5) and deltas (R,4k) → boxes (R,4k),
+    /// <see cref="Ops.BoxCoder.Decode"/> in ONNX operators, in its float32 order: boxes (R,4) and deltas (R,4k) → boxes (R,4k),
     /// (cx − w/2, cy − h/2, cx + w/2, cy + h/2) with dw, dh clamped at the coder's clamp_log; not clipped.
     /// </summary>
-    private static void Decode(OnnxGraph g, Ops.BoxCoder coder, string rois, string deltas, int k, string output)
+    private static void Decode(OnnxGraph g, Ops.BoxCoder coder, string boxes, string deltas, int k, string output) =>
+        g.Node("Identity", [DecodeBoxes(g, coder, boxes, deltas, k)], output: output);
+
+    private static string DecodeBoxes(OnnxGraph g, Ops.BoxCoder coder, string boxes, string deltas, int k)
     {
         string Col(string input, int from, int to, int axis) => g.Node("Slice", [input, g.Ints(from), g.Ints(to), g.Ints(axis)]);
-        string x1 = Col(rois, 1, 2, 1), y1 = Col(rois, 2, 3, 1), x2 = Col(rois, 3, 4, 1), y2 = Col(rois, 4, 5, 1);   // (R,1)
+        string x1 = Col(boxes, 0, 1, 1), y1 = Col(boxes, 1, 2, 1), x2 = Col(boxes, 2, 3, 1), y2 = Col(boxes, 3, 4, 1);   // (R,1)
         string half = g.Scalar(0.5f);
         string pw = g.Node("Sub", [x2, x1]), ph = g.Node("Sub", [y2, y1]);
         string px = g.Node("Add", [x1, g.Node("Mul", [half, pw])]), py = g.Node("Add", [y1, g.Node("Mul", [half, ph])]);
@@ -230,7 +312,7 @@ public static class OnnxExporter
         string Part(int c, double weight)
         {
             string column = g.Node("Reshape", [Col(d, c, c + 1, 2), g.Ints(-1, k)]);
-            return g.Node("Div", [column, g.Scalar((float)weight)]);
+            return weight == 1 ? column : g.Node("Div", [column, g.Scalar((float)weight)]);
         }
         string clamp = g.Scalar((float)coder.ClampLog);
         string dx = Part(0, coder.WeightX), dy = Part(1, coder.WeightY);
@@ -241,7 +323,7 @@ public static class OnnxExporter
         string Corner(string op, string c, string h) => g.Node("Unsqueeze", [g.Node(op, [c, h]), g.Ints(2)]);
         string stacked = g.Node("Concat", [Corner("Sub", cx, halfW), Corner("Sub", cy, halfH), Corner("Add", cx, halfW), Corner("Add", cy, halfH)],
             new Dictionary<string, object> { ["axis"] = 2L });
-        g.Node("Reshape", [stacked, g.Ints(-1, 4L * k)], output: output);
+        return g.Node("Reshape", [stacked, g.Ints(-1, 4L * k)]);
     }
 
     /// <summary>The <c>metadata_props</c> of <see cref="OnnxMetadata"/>.</summary>
@@ -286,8 +368,26 @@ public static class OnnxExporter
                 ["min_box_size"] = post.MinBoxSize,
             })),
             new(OnnxMetadata.SvdRanks, Json(new JsonObject { ["fc6"] = ranks.Fc6, ["fc7"] = ranks.Fc7 })),
-            new(OnnxMetadata.Graph, "inputs: image (levels,3,H,W) float32 preprocessed, rois (R,5) float32 (level, x1, y1, x2, y2) in scaled-image pixels; "
+            .. model.Rpn is { } rpn ? new KeyValuePair<string, string>[] { new(OnnxMetadata.Rpn, Json(RpnJson(rpn))) } : [],
+            new(OnnxMetadata.Graph, (model.Rpn is null
+                    ? "inputs: image (levels,3,H,W) float32 preprocessed, rois (R,5) float32 (level, x1, y1, x2, y2) in scaled-image pixels; "
+                    : "inputs: image (1,3,H,W) float32 preprocessed, im_info (3) float32 = (height, width, scale factor); proposals (R,4) out, in scaled-image pixels; ")
                 + "outputs: scores (R,K+1) softmax, boxes (R,4(K+1)) decoded in scaled-image pixels (divide by the level's factor, clip to the image), deltas (R,4(K+1)) raw"),
         ];
+    }
+
+    private static JsonObject RpnJson(Modeling.Rpn.RegionProposalNetwork rpn)
+    {
+        var test = rpn.TestProposalOptions ?? rpn.Options.ProposalOptions(training: false);
+        return new JsonObject
+        {
+            ["anchor_sizes"] = new JsonArray(rpn.Anchors.Sizes.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
+            ["aspect_ratios"] = new JsonArray(rpn.Anchors.AspectRatios.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
+            ["stride"] = rpn.Anchors.Stride,
+            ["pre_nms_top_n"] = test.PreNmsTopN,
+            ["post_nms_top_n"] = test.PostNmsTopN,
+            ["nms_threshold"] = test.NmsThreshold,
+            ["min_size"] = test.MinSize,
+        };
     }
 }

@@ -72,8 +72,20 @@ internal sealed class OnnxGraph(string name, int opset)
         return n;
     }
 
+    /// <summary>A rank-0 int64 constant.</summary>
+    public string Long(long value)
+    {
+        string n = Fresh("long");
+        _initializers.Add(new Initializer(n, [], OnnxType.Int64, BitConverter.GetBytes(value)));
+        return n;
+    }
+
     /// <summary>Adds a node of the default domain; returns its first output's name (fresh unless given).</summary>
-    public string Node(string opType, string[] inputs, IReadOnlyDictionary<string, object>? attributes = null, string? output = null, int outputs = 1)
+    public string Node(string opType, string[] inputs, IReadOnlyDictionary<string, object>? attributes = null, string? output = null) =>
+        Nodes(opType, inputs, 1, attributes, output)[0];
+
+    /// <summary>Adds a node with <paramref name="outputs"/> outputs; returns their names (the first given, or all fresh).</summary>
+    public string[] Nodes(string opType, string[] inputs, int outputs, IReadOnlyDictionary<string, object>? attributes = null, string? output = null)
     {
         var names = Enumerable.Range(0, outputs).Select(i => i == 0 && output is not null ? Claim(output) : Fresh(opType.ToLowerInvariant())).ToArray();
         var node = new ProtoWriter();
@@ -83,7 +95,7 @@ internal sealed class OnnxGraph(string name, int opset)
         node.String(4, opType);
         foreach (var (key, value) in attributes ?? new Dictionary<string, object>()) node.Message(5, Attribute(key, value));
         _nodes.Add(node);
-        return names[0];
+        return names;
     }
 
     private string Claim(string valueName) => _names.Add(valueName) ? valueName : throw new ArgumentException($"value {valueName} is defined twice");

@@ -36,6 +36,8 @@ public static class OnnxMetadata
     public const string Postprocess = "fastrcnn.postprocess";
     /// <summary>JSON object: fc6 and fc7 ranks of the truncated SVD (null: dense).</summary>
     public const string SvdRanks = "fastrcnn.svd_ranks";
+    /// <summary>Faster R-CNN: JSON object of the RPN's anchors and test-time proposal layer (pre_nms_top_n, post_nms_top_n, nms_threshold, min_size).</summary>
+    public const string Rpn = "fastrcnn.rpn";
     /// <summary>A description of the graph's inputs and outputs.</summary>
     public const string Graph = "fastrcnn.graph";
 }

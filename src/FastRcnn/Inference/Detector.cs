@@ -137,7 +137,7 @@ public sealed class Detector : IDisposable
         using var image = _transform.Apply(rgb);
         clock.Lap(DetectionStage.Conv);
         var predictOptions = new PredictOptions(Options.CanonicalRoiSize, Options.Deduplicate);
-        using var predictions = _onnx is null ? Model.Predict(image, proposals, predictOptions, clock) : _onnx.Predict(image, proposals!, predictOptions, clock);
+        using var predictions = _onnx is null ? Model.Predict(image, proposals, predictOptions, clock) : _onnx.Predict(image, proposals, predictOptions, clock);
         using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes, Options.Postprocess);
         var objects = ToObjects(detections);
         clock.Lap(DetectionStage.Nms);

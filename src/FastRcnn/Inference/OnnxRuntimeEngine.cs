@@ -25,11 +25,13 @@ internal sealed class OnnxRuntimeEngine : IDisposable
     private readonly double _spatialScale;
     private readonly BoxCoder _coder;
     private readonly int _classes;
+    private readonly bool _computesProposals;
 
     public OnnxRuntimeEngine(TwoStageModel model, IReadOnlyList<string> classNames, DetectorOptions options)
     {
-        if (model.Architecture != DetectorArchitecture.FastRcnn)
-            throw new NotSupportedException($"the ONNX Runtime engine runs Fast R-CNN models; this one is {model.Architecture.Name()}");
+        if (model.ComputesProposals && options.EffectiveScales.Count > 1)
+            throw new NotSupportedException("the ONNX Runtime engine runs a Faster R-CNN model at one test scale; give one --scale");
+        _computesProposals = model.ComputesProposals;
         _pooledSize = model.Spec.PooledSize;
         _spatialScale = model.Spec.SpatialScale;
         _coder = model.Options.BoxCoder;
@@ -69,42 +71,79 @@ internal sealed class OnnxRuntimeEngine : IDisposable
             throw new InvalidDataException($"{path}: its classes ({string.Join(", ", classes)}) differ from the model's ({string.Join(", ", classNames)})");
     }
 
-    /// <summary>Scores and boxes of one image's proposals (R,4) in its original pixels, as <see cref="RoiPredictions"/>.</summary>
-    public RoiPredictions Predict(TestImage image, Tensor proposals, PredictOptions options, StageClock clock)
+    /// <summary>
+    /// Scores and boxes of one image's proposals (R,4) in its original pixels (Fast R-CNN), or of the proposals the
+    /// graph's RPN computes (Faster R-CNN, <paramref name="proposals"/> null), as <see cref="RoiPredictions"/>.
+    /// </summary>
+    public RoiPredictions Predict(TestImage image, Tensor? proposals, PredictOptions options, StageClock clock)
     {
         using var scope = NewDisposeScope();
-        var boxes = BoxOps.Clip(proposals.to_type(ScalarType.Float32), image.Height, image.Width);
-        var rois = ImagePyramid.Project(boxes, image.Levels.Select(l => l.Factor).ToArray(), options.CanonicalRoiSize).Rois;
-        var (scored, inverse) = options.Deduplicate ? RoiDeduplication.Run(rois, _spatialScale) : (rois, null);
-        Tensor probabilities, deltas;
+        var factors = image.Levels.Select(l => l.Factor).ToArray();
         var images = image.Images.to_type(ScalarType.Float32).contiguous();
-        if (scored.shape[0] == 0)
+        (string, Tensor)[] inputs = [("image", images)];
+        if (_computesProposals)
         {
-            probabilities = zeros(0, _classes);
-            deltas = zeros(0, 4 * _classes);
-            clock.Lap(DetectionStage.Conv);
+            var level = image.Levels[0];
+            inputs = [.. inputs, ("im_info", tensor(new[] { (float)level.Height, (float)level.Width, (float)level.Factor }))];
         }
-        else if (_whole is not null)
+        else if (proposals is null)
         {
-            var outputs = Run(_whole, [("image", images), ("rois", scored.contiguous())], ["scores", "deltas"]);
-            (probabilities, deltas) = (outputs[0], outputs[1]);
+            throw new ArgumentException("a Fast R-CNN model needs proposals (R,4)", nameof(proposals));
+        }
+        Tensor probabilities, deltas, boxes;
+        if (_whole is not null)
+        {
+            if (_computesProposals)
+            {
+                var outputs = Run(_whole, inputs, ["scores", "deltas", "proposals"]);
+                (probabilities, deltas) = (outputs[0], outputs[1]);
+                boxes = Original(outputs[2], factors[0], image);
+            }
+            else
+            {
+                boxes = BoxOps.Clip(proposals!.to_type(ScalarType.Float32), image.Height, image.Width);
+                var rois = ImagePyramid.Project(boxes, factors, options.CanonicalRoiSize).Rois;
+                var (scored, inverse) = options.Deduplicate ? RoiDeduplication.Run(rois, _spatialScale) : (rois, null);
+                if (scored.shape[0] == 0) (probabilities, deltas) = (zeros(0, _classes), zeros(0, 4 * _classes));
+                else
+                {
+                    var outputs = Run(_whole, [.. inputs, ("rois", scored.contiguous())], ["scores", "deltas"]);
+                    (probabilities, deltas) = (outputs[0], outputs[1]);
+                }
+                if (inverse is not null) { probabilities = probabilities.index_select(0, inverse); deltas = deltas.index_select(0, inverse); }
+            }
             clock.Lap(DetectionStage.Conv);   // one session: the whole network is charged to conv
         }
         else
         {
-            var features = Run(_trunk!, [("image", images)], ["features"])[0];
-            clock.Lap(DetectionStage.Conv);
-            var pooled = RoiPool.Pool(features, scored, _pooledSize, _pooledSize, _spatialScale, withArgmax: false).Output.contiguous();
-            clock.Lap(DetectionStage.RoiPooling);
-            var outputs = Run(_head!, [("pooled", pooled)], ["scores", "deltas"]);
-            (probabilities, deltas) = (outputs[0], outputs[1]);
-            clock.Lap(DetectionStage.Fc6);   // the head session: fc6, fc7, cls_score, bbox_pred, softmax
+            var trunk = Run(_trunk!, inputs, _computesProposals ? ["features", "proposals"] : ["features"]);
+            var features = trunk[0];
+            boxes = _computesProposals ? Original(trunk[1], factors[0], image) : BoxOps.Clip(proposals!.to_type(ScalarType.Float32), image.Height, image.Width);
+            clock.Lap(DetectionStage.Conv);   // the trunk session (with the RPN and proposal layer for Faster R-CNN)
+            var rois = ImagePyramid.Project(boxes, factors, options.CanonicalRoiSize).Rois;
+            var (scored, inverse) = options.Deduplicate ? RoiDeduplication.Run(rois, _spatialScale) : (rois, null);
+            if (scored.shape[0] == 0)
+            {
+                (probabilities, deltas) = (zeros(0, _classes), zeros(0, 4 * _classes));
+            }
+            else
+            {
+                var pooled = RoiPool.Pool(features, scored, _pooledSize, _pooledSize, _spatialScale, withArgmax: false).Output.contiguous();
+                clock.Lap(DetectionStage.RoiPooling);
+                var outputs = Run(_head!, [("pooled", pooled)], ["scores", "deltas"]);
+                (probabilities, deltas) = (outputs[0], outputs[1]);
+                clock.Lap(DetectionStage.Fc6);   // the head session: fc6, fc7, cls_score, bbox_pred, softmax
+            }
+            if (inverse is not null) { probabilities = probabilities.index_select(0, inverse); deltas = deltas.index_select(0, inverse); }
         }
-        if (inverse is not null) { probabilities = probabilities.index_select(0, inverse); deltas = deltas.index_select(0, inverse); }
         var decoded = _coder.DecodeClipped(deltas, boxes, image.Height, image.Width);
         clock.Lap(DetectionStage.Outputs);
         return new RoiPredictions(boxes.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), decoded.MoveToOuterDisposeScope());
     }
+
+    /// <summary>Proposals (P,4) of the scaled image mapped back to the original image and clipped to it, as the library maps its RPN's.</summary>
+    private static Tensor Original(Tensor scaled, double factor, TestImage image) =>
+        BoxOps.Clip(ImageScaling.ScaleBoxes(scaled, 1.0 / factor), image.Height, image.Width);
 
     /// <summary>
     /// Runs <paramref name="session"/> on contiguous float32 CPU tensors (passed by pointer, no copy) and returns the
