@@ -5,6 +5,7 @@ using FastRcnn.Data.Transforms;
 using FastRcnn.Inference;
 using FastRcnn.IO;
 using FastRcnn.Modeling;
+using FastRcnn.Ops;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -225,13 +226,13 @@ public static class OnnxExporter
     private static Dictionary<string, Tensor> Weights(TwoStageModel model)
     {
         using var noGrad = no_grad();
-        return model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().to_type(ScalarType.Float32).cpu().contiguous().clone());
+        return model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().to_type(ScalarType.Float32).cpu().contiguous());
     }
 
     private static string Weight(OnnxGraph g, Dictionary<string, Tensor> weights, string name)
     {
         if (!weights.TryGetValue(name, out var t)) throw new InvalidOperationException($"the model has no parameter {name}");
-        return g.Weight(name, t.shape, t.data<float>().ToArray());
+        return g.Weight(name, t.shape, TensorMemory.Span<float>(t));
     }
 
     /// <summary>The trunk's layers on <c>image</c>; returns the features' value name.</summary>

@@ -140,36 +140,75 @@ internal sealed class OnnxGraph(string name, int opset)
     public void WriteModel(Stream model, IReadOnlyList<KeyValuePair<string, string>> metadata, string producerVersion,
         (string Location, Stream Stream)? externalData = null, string? docString = null)
     {
+        // The graph's small fields in memory; each initializer's header, then its data straight from its array (no copy of the weights).
         var graph = new ProtoWriter();
         foreach (var node in _nodes) graph.Message(1, node);
         graph.String(2, Name);
-        foreach (var init in _initializers) graph.Message(5, Tensor(init, externalData));
         foreach (var input in _inputs) graph.Message(11, input);
         foreach (var output in _outputs) graph.Message(12, output);
+        var tensors = _initializers.Select(init => (Header: TensorHeader(init, externalData), Inline: externalData is null || init.Data.Length < 1024 ? init.Data : null)).ToList();
+        var prefixes = tensors.Select(t =>
+        {
+            long length = t.Header.Length + (t.Inline is null ? 0 : ProtoWriter.FieldLength(9, t.Inline.Length));
+            var prefix = new ProtoWriter().LengthPrefix(5, length);
+            if (t.Inline is not null) t.Header.LengthPrefix(9, t.Inline.Length);
+            return prefix;
+        }).ToList();
+        long graphLength = graph.Length + tensors.Select((t, i) => prefixes[i].Length + t.Header.Length + (t.Inline?.Length ?? 0)).Sum();
 
         var head = new ProtoWriter().Int(1, IrVersion).String(2, "FastRcnn").String(3, producerVersion);
         if (docString is not null) head.String(6, docString);
         head.Message(8, new ProtoWriter().String(1, "").Int(2, Opset));
-        head.LengthPrefix(7, graph.Length);
+        head.LengthPrefix(7, graphLength);
         head.CopyTo(model);
         graph.CopyTo(model);
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            prefixes[i].CopyTo(model);
+            tensors[i].Header.CopyTo(model);
+            if (tensors[i].Inline is { } data) model.Write(data);
+        }
         var tail = new ProtoWriter();
         foreach (var (key, value) in metadata) tail.Message(14, new ProtoWriter().String(1, key).String(2, value));
         tail.CopyTo(model);
     }
 
-    /// <summary>The model's bytes (weights inline).</summary>
+    /// <summary>The model's bytes (weights inline), written into one array of the final size.</summary>
     public byte[] ToBytes(IReadOnlyList<KeyValuePair<string, string>> metadata, string producerVersion)
     {
-        using var stream = new MemoryStream();
+        using var counter = new CountingStream();
+        WriteModel(counter, metadata, producerVersion);
+        var bytes = new byte[counter.Length];
+        using var stream = new MemoryStream(bytes, writable: true);
         WriteModel(stream, metadata, producerVersion);
-        return stream.ToArray();
+        return bytes;
     }
 
-    private static ProtoWriter Tensor(Initializer init, (string Location, Stream Stream)? external)
+    /// <summary>A stream that only counts the bytes written to it.</summary>
+    private sealed class CountingStream : Stream
+    {
+        private long _length;
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _length;
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+    }
+
+    /// <summary>
+    /// A TensorProto without its inline data: dims, type, name, and for external data the reference to where this
+    /// writes the data in <paramref name="external"/>'s stream (4 KiB-aligned). Inline data (field 9) follows it.
+    /// </summary>
+    private static ProtoWriter TensorHeader(Initializer init, (string Location, Stream Stream)? external)
     {
         var t = new ProtoWriter().PackedInts(1, init.Dims).Int(2, (int)init.Type).String(8, init.Name);
-        if (external is not { } ext || init.Data.Length < 1024) return t.Bytes(9, init.Data);
+        if (external is not { } ext || init.Data.Length < 1024) return t;
         long offset = (ext.Stream.Position + 4095) / 4096 * 4096;
         while (ext.Stream.Position < offset) ext.Stream.WriteByte(0);
         ext.Stream.Write(init.Data);

@@ -72,6 +72,16 @@ internal sealed class ProtoWriter
         return this;
     }
 
+    /// <summary>The encoded size of a length-delimited field <paramref name="field"/> holding <paramref name="length"/> bytes.</summary>
+    public static long FieldLength(int field, long length) => VarintLength((ulong)(field << 3 | 2)) + VarintLength((ulong)length) + length;
+
+    private static int VarintLength(ulong value)
+    {
+        int n = 1;
+        while (value >= 0x80) { value >>= 7; n++; }
+        return n;
+    }
+
     /// <summary>A packed repeated int64 field.</summary>
     public ProtoWriter PackedInts(int field, IEnumerable<long> values)
     {

@@ -38,6 +38,9 @@ internal sealed class OnnxRuntimeEngine : IDisposable
         _classes = model.NumClasses + 1;
         using var session = new SessionOptions();
         if (options.OnnxThreads > 0) session.IntraOpNumThreads = options.OnnxThreads;
+        // No spinning: between runs the CPU belongs to libtorch's RoI pooling and box decoding, and with two sessions
+        // (split) one session's spinning workers would take the cores from the other's.
+        session.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (options.OnnxModelPath is string path)
         {
             _whole = new InferenceSession(path, session);
@@ -56,6 +59,8 @@ internal sealed class OnnxRuntimeEngine : IDisposable
             _head = new InferenceSession(head, session);
             Arrangement = OnnxArrangement.Split;
         }
+        // The in-memory export (the model's weights, twice for a moment) is garbage now: give its pages back.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     /// <summary>How the network runs.</summary>
