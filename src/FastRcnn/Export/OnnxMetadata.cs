@@ -10,7 +10,7 @@ public static class OnnxMetadata
     public const string Format = "fastrcnn.format";
     /// <summary>The value of <see cref="Format"/> this library writes.</summary>
     public const string FormatVersion = "fastrcnn-onnx/1";
-    /// <summary>"fast_rcnn" or "faster_rcnn".</summary>
+    /// <summary>"fast-rcnn" or "faster-rcnn".</summary>
     public const string Architecture = "fastrcnn.architecture";
     /// <summary>The trunk, e.g. "vgg16".</summary>
     public const string Backbone = "fastrcnn.backbone";

@@ -69,7 +69,9 @@ public sealed record DetectionResult(IReadOnlyList<DetectedObject> Objects, int 
 /// one level per test scale, preprocessed for the backbone), the model's forward path
 /// (<see cref="TwoStageModel.Predict(TestImage, Tensor?, PredictOptions?, StageClock?)"/>: conv once per level, each
 /// RoI pooled from its level, deduplicated, fc6, fc7, softmax scores and class-specific boxes in original pixels),
-/// then <see cref="DetectionPostprocessor"/>. Not thread-safe: one detector per thread.
+/// then <see cref="DetectionPostprocessor"/>. With <see cref="DetectorOptions.Engine"/> = <see cref="InferenceEngine.OnnxRuntime"/>
+/// ONNX Runtime runs the network on the model's ONNX export instead of TorchSharp (docs/deploy.md); everything around
+/// it stays the same. Not thread-safe: one detector per thread.
 /// </summary>
 public sealed class Detector : IDisposable
 {
@@ -94,7 +96,15 @@ public sealed class Detector : IDisposable
     public static Detector Load(string modelDirectory, DetectorOptions? options = null)
     {
         var loaded = ModelFiles.Load(modelDirectory);
-        return new Detector(loaded.Model, loaded.Info.ClassNames, options);
+        try
+        {
+            return new Detector(loaded.Model, loaded.Info.ClassNames, options);
+        }
+        catch
+        {
+            loaded.Model.Dispose();   // e.g. an ONNX file that does not fit the model
+            throw;
+        }
     }
 
     public TwoStageModel Model { get; }

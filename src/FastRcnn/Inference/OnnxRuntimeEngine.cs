@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace FastRcnn.Inference;
 
 /// <summary>
-/// Runs a Fast R-CNN model's network in ONNX Runtime (<see cref="InferenceEngine.OnnxRuntime"/>): the model is
+/// Runs a Fast R-CNN or Faster R-CNN (one test scale) model's network in ONNX Runtime (<see cref="InferenceEngine.OnnxRuntime"/>): the model is
 /// exported in memory (<see cref="OnnxExporter"/>), or an exported file is loaded, and scored like
 /// <see cref="TwoStageModel.Predict(TestImage, Tensor?, PredictOptions?, StageClock?)"/> does: proposals clipped,
 /// projected to their pyramid level, deduplicated, scored, decoded against the proposals in the original pixels
