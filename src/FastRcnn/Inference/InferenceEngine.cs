@@ -14,7 +14,7 @@ public enum OnnxArrangement
 {
     /// <summary>
     /// Two sessions, trunk and head, with this library's RoI pooling between them (the default: ONNX Runtime's
-    /// <c>MaxRoiPool</c> kernel is single-threaded and many times slower; docs/benchmarks-onnx.md).
+    /// <c>MaxRoiPool</c> kernel takes 1.6–2.7× the library kernel's time; docs/benchmarks-onnx.md).
     /// </summary>
     Split,
     /// <summary>The exported graph as one session, RoI pooling by ONNX Runtime's <c>MaxRoiPool</c>.</summary>
