@@ -54,7 +54,10 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator, ranks: Options.HeadRanks);
         _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);
         _sampler = new RoiSampler(Options.Sampler, seed + 1);
-        _roiHeads = new StandardRoiHeads(_roiPool, _boxHead, _predictor, _sampler, Options.BoxCoder, Options.BoxLossWeight);
+        IRegionFeatureExtractor extractor = Options.Architecture == DetectorArchitecture.Rcnn
+            ? new WarpedRegionExtractor(_features, Spec, batchSize: Options.WarpBatchSize)
+            : _roiPool;
+        _roiHeads = new StandardRoiHeads(extractor, _boxHead, _predictor, _sampler, Options.BoxCoder, Options.BoxLossWeight);
         // The RPN is built last, so that the other parts draw the same initial weights in every architecture.
         _rpn = Options.Architecture == DetectorArchitecture.FasterRcnn
             ? new RegionProposalNetwork(Spec.OutputChannels, 1 / Spec.SpatialScale, generator, Options.Rpn ?? RpnOptions.For(Spec), seed + 2)
@@ -101,7 +104,7 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
     /// <summary>
     /// The post-hoc SVM stage of R-CNN and SPPnet (per-class SVMs on fc7, ridge box regressors on pool5), or null. When
     /// set, inference scores every RoI with it instead of the softmax and the box predictor: the predictions' class
-    /// scores are SVM scores, not probabilities. The model does not own it.
+    /// scores are SVM scores, not probabilities. The model disposes it with itself.
     /// </summary>
     public SvmStage? SvmStage { get; set; }
 
@@ -170,7 +173,7 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         }
 
         using var scope = NewDisposeScope();
-        var features = Features(images);
+        var features = NeedsFeatureMap ? Features(images) : empty(0);
         clock?.Lap(DetectionStage.Conv);
         var source = new RegionSource(images, features);
         if (targets is not null)
@@ -275,7 +278,7 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         {
             using var scope = NewDisposeScope();
             var sizes = image.Levels.Select(l => new InputImageSize(l.Height, l.Width, l.Factor)).ToArray();
-            var source = new RegionSource(image.Images, Features(image.Images));
+            var source = new RegionSource(image.Images, NeedsFeatureMap ? Features(image.Images) : empty(0));
             var clipped = BoxOps.Clip(boxes.to_type(float32), image.Height, image.Width);
             var (pool5, fc7) = Pool5AndFc7(source, ProjectToLevels(clipped, sizes, options.CanonicalRoiSize), null);
             return new RegionFeatureSet(pool5.MoveToOuterDisposeScope(), fc7.MoveToOuterDisposeScope());
@@ -320,6 +323,9 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
             if (wasTraining) train();
         }
     }
+
+    /// <summary>Whether a forward pass needs the trunk's features of the whole images (not for R-CNN's warped crops).</summary>
+    private bool NeedsFeatureMap => _rpn is not null || _roiHeads.Extractor.ReadsFeatureMap;
 
     /// <summary>The proposal generator's boxes of every level, mapped back to the original image's pixels and clipped to it.</summary>
     private Tensor GeneratedProposals(Tensor features, IReadOnlyList<InputImageSize> levels, int height, int width)
@@ -449,6 +455,7 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         if (disposing)
         {
             _sampler.Dispose();
+            SvmStage?.Dispose();
             if (_proposals is IDisposable disposable) disposable.Dispose();
         }
         base.Dispose(disposing);

@@ -18,6 +18,13 @@ public sealed class SvmStage : IDisposable
     public const string FileName = "svm_stage.safetensors";
     private const string Format = "fastrcnn-svm-stage";
 
+    /// <summary>
+    /// Postprocessing of SVM scores when the caller names none: scores above −1 (the margin; SVM scores are not
+    /// probabilities, so the softmax's 0.05 would drop true detections scored just below 0), per-class NMS at 0.3
+    /// (R-CNN's), at most 100 detections per image.
+    /// </summary>
+    public static Inference.PostprocessOptions DefaultPostprocess { get; } = new(ScoreThreshold: -1, NmsThreshold: 0.3, MaxDetections: 100);
+
     /// <summary>The stage from its parts (copied into tensors).</summary>
     public SvmStage(IReadOnlyList<LinearSvmModel> svms, float fc7Scale, IReadOnlyList<LinearMap> regressors, float pool5Scale)
     {
