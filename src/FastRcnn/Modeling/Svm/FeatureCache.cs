@@ -95,9 +95,9 @@ public sealed class FeatureCache
                     entry = Describe(image, proposalsFor(image), dataset.NumClasses, options);
                     using var boxes = tensor(entry.Boxes, [entry.Rows, 4]);
                     using var features = source.RegionFeatures(test, boxes, predictOptions);
-                    var fc7 = features.Fc7.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+                    var fc7 = Values<float>(features.Fc7.to_type(ScalarType.Float32));
                     var rows = tensor(entry.Pool5Rows, [entry.Pool5Rows.Length]);
-                    var pool5 = features.Pool5.to_type(ScalarType.Float32).index_select(0, rows).contiguous().data<float>().ToArray();
+                    var pool5 = Values<float>(features.Pool5.to_type(ScalarType.Float32).index_select(0, rows));
                     entry = entry with { Fc7 = fc7, Fc7Width = source.Fc7Width, Pool5 = pool5, Pool5Width = source.Pool5Width };
                 }
                 yield return entry;
@@ -183,7 +183,7 @@ public sealed class FeatureCache
         var contents = SafeTensors.Read(path);
         try
         {
-            T[] Array<T>(string name) where T : unmanaged => contents[name].contiguous().data<T>().ToArray();
+            T[] Array<T>(string name) where T : unmanaged => Values<T>(contents[name]);
             var entry = new FeatureCacheEntry(ImageIds[index], NumClasses, Array<float>("boxes"), Array<long>("gt_classes"),
                 Array<float>("class_iou"), Array<float>("max_iou"), Array<long>("matched_classes"), Array<float>("matched_gt_boxes"),
                 Array<float>("fc7"), Fc7Width, Array<long>("pool5_rows"), Array<float>("pool5"), Pool5Width);
@@ -218,7 +218,7 @@ public sealed class FeatureCache
         using var scope = NewDisposeScope();
         var clipped = BoxOps.Clip(proposals.to_type(ScalarType.Float32).reshape(-1, 4), image.Height, image.Width);
         clipped = clipped.index_select(0, BoxOps.IsValid(clipped).nonzero().flatten()).contiguous();
-        var proposalBoxes = clipped.data<float>().ToArray();
+        var proposalBoxes = Values<float>(clipped);
         int g = gt.Count, r = g + proposalBoxes.Length / 4;
         var boxes = new float[4 * r];
         var gtClasses = new long[r];
@@ -256,6 +256,9 @@ public sealed class FeatureCache
         return new FeatureCacheEntry(image.Id, numClasses, boxes, gtClasses, classIoU, maxIoU, matchedClasses, matched,
             [], 0, pool5Rows, [], 0);
     }
+
+    /// <summary>A tensor's values in row-major order (an empty array for an empty tensor, which TorchSharp's accessor refuses).</summary>
+    private static T[] Values<T>(Tensor t) where T : unmanaged => t.numel() == 0 ? [] : t.contiguous().data<T>().ToArray();
 
     private static void WriteEntry(string path, FeatureCacheEntry entry)
     {
