@@ -43,23 +43,25 @@ public static class SvmStageTraining
 
     /// <summary>
     /// Runs the stage for <paramref name="model"/> (fine-tuned) on <paramref name="dataset"/> and its
-    /// <paramref name="proposals"/>, images scaled as <paramref name="options"/>' first training scale, and saves the
-    /// result in <paramref name="outputDirectory"/>.
+    /// <paramref name="proposals"/> and saves the result in <paramref name="outputDirectory"/>. Images are transformed by
+    /// <paramref name="transform"/> (default: <paramref name="options"/>' first training scale and max size) and each box
+    /// is taken from the level <paramref name="predictOptions"/> picks (e.g. SPPnet's scale whose box area is closest to 224²).
     /// </summary>
     public static SvmStageTrainingResult Run(TwoStageModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options,
-        string outputDirectory, SvmStageOptions? svmOptions = null, IProgress<SvmStageProgress>? progress = null, CancellationToken cancellation = default)
+        string outputDirectory, SvmStageOptions? svmOptions = null, IProgress<SvmStageProgress>? progress = null, CancellationToken cancellation = default,
+        ImageTransform? transform = null, PredictOptions? predictOptions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(proposals);
         ArgumentNullException.ThrowIfNull(options);
         svmOptions ??= new SvmStageOptions();
-        var transform = new ImageTransform([options.Scales[0]], options.MaxSize, model.Pixels);
+        transform ??= new ImageTransform([options.Scales[0]], options.MaxSize, model.Pixels);
         var clock = Stopwatch.StartNew();
         int total = dataset.Images.Count;
         progress?.Report(new SvmStageProgress("features", 0, total));
         var cache = FeatureCache.Build(model, dataset, transform, image => proposals.ProposalsFor(image.Id, image.Width, image.Height),
-            Path.Combine(outputDirectory, CacheFolder), progress: progress is null ? null : new Callback(done => progress.Report(new SvmStageProgress("features", done, total))),
+            Path.Combine(outputDirectory, CacheFolder), predictOptions: predictOptions, progress: progress is null ? null : new Callback(done => progress.Report(new SvmStageProgress("features", done, total))),
             cancellation: cancellation);
         var cacheTime = clock.Elapsed;
         int mined = svmOptions.Mining.Passes * cache.Count;
