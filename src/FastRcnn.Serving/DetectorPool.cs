@@ -17,7 +17,7 @@ public sealed class DetectorPool : IDisposable
     private readonly Detector[] _detectors;
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim _running = new(initialState: true);
-    private int _admitted, _busy, _disposed;
+    private int _admitted, _busy, _waiting, _disposed;
     private long _skipped;
 
     /// <summary>Creates <paramref name="workers"/> detectors with <paramref name="create"/> (disposed with the pool) and starts their threads.</summary>
@@ -60,7 +60,7 @@ public sealed class DetectorPool : IDisposable
     public int Capacity => Workers + QueueCapacity;
 
     /// <summary>Work waiting for a detector.</summary>
-    public int QueueLength => _jobs.Count;
+    public int QueueLength => Volatile.Read(ref _waiting);
 
     /// <summary>Detectors working now.</summary>
     public int Busy => Volatile.Read(ref _busy);
@@ -104,9 +104,11 @@ public sealed class DetectorPool : IDisposable
                 catch (Exception e) { done.TrySetException(e); }
             },
             () => done.TrySetCanceled(cancel), admission, cancel);
+        Interlocked.Increment(ref _waiting);
         try { _jobs.Add(job, CancellationToken.None); }
         catch (InvalidOperationException)
         {
+            Interlocked.Decrement(ref _waiting);
             admission.Dispose();
             throw new ObjectDisposedException(nameof(DetectorPool));
         }
@@ -124,6 +126,7 @@ public sealed class DetectorPool : IDisposable
         foreach (var job in _jobs.GetConsumingEnumerable())
         {
             _running.Wait();
+            Interlocked.Decrement(ref _waiting);
             try
             {
                 if (job.Cancel.IsCancellationRequested)
