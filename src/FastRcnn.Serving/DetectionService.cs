@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FastRcnn.Imaging;
@@ -19,7 +20,9 @@ namespace FastRcnn.Serving;
 /// </summary>
 public sealed class DetectionService : IDisposable
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Messages quote names ('dog'): written as they are, not as \u0027 (the JSON is never embedded in HTML).
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
     private readonly string _modelJson;
     private readonly IReadOnlyList<string> _classNames;
 
@@ -55,7 +58,7 @@ public sealed class DetectionService : IDisposable
 
     /// <summary><c>GET /healthz</c>.</summary>
     public Task HealthAsync(HttpContext context) =>
-        WriteJsonAsync(context, 200, new JsonObject { ["status"] = "ok", ["workers"] = Pool.Workers }.ToJsonString());
+        WriteJsonAsync(context, 200, new JsonObject { ["status"] = "ok", ["workers"] = Pool.Workers }.ToJsonString(Compact));
 
     /// <summary><c>GET /metrics</c>: requests, responses by status, errors, latency percentiles, queue length.</summary>
     public Task MetricsAsync(HttpContext context)
@@ -120,7 +123,7 @@ public sealed class DetectionService : IDisposable
                 return (Result: detector.Detect(decoded), Waited: waited, Decode: decodeTime);
             }, cancel).WaitAsync(cancel);
             status = 200;
-            body = Respond(header, outcome.Result, parameters, outcome.Waited, outcome.Decode, clock.Elapsed).ToJsonString();
+            body = Respond(header, outcome.Result, parameters, outcome.Waited, outcome.Decode, clock.Elapsed).ToJsonString(Compact);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -268,7 +271,7 @@ public sealed class DetectionService : IDisposable
     }
 
     private static string Error(string code, string message) =>
-        new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString();
+        new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString(Compact);
 
     private static async Task WriteJsonAsync(HttpContext context, int status, string json)
     {
