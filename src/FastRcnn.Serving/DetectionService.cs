@@ -125,7 +125,7 @@ public sealed class DetectionService : IDisposable
             status = 200;
             body = Respond(header, outcome.Result, parameters, outcome.Waited, outcome.Decode, clock.Elapsed).ToJsonString(Compact);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && cancel.IsCancellationRequested)
         {
             Metrics.RequestCancelled();   // the client is gone: nobody to answer
             return;
