@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using FastRcnn.Tests.Imaging;
 using System.Text.Json.Nodes;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
@@ -145,7 +146,7 @@ public sealed class DetectionServiceTests(ServingFixture fixture)
         await Expect(HttpStatusCode.BadRequest, "no_image", "empty", Raw([]));
         await Expect(HttpStatusCode.BadRequest, "not_an_image", "first bytes 0x3C68746D6C3E6865", Raw(Encoding.UTF8.GetBytes("<html>hello</html>")));
         await Expect(HttpStatusCode.BadRequest, "truncated_image", "truncated", Raw(jpeg[..(jpeg.Length / 2)]));
-        await Expect(HttpStatusCode.BadRequest, "too_many_pixels", "30000x30000", Raw(PngBomb(30000, 30000), "image/png"));
+        await Expect(HttpStatusCode.BadRequest, "too_many_pixels", "30000x30000", Raw(ImagePixelLimitTests.PngDeclaring(30000, 30000), "image/png"));
         await Expect(HttpStatusCode.BadRequest, "unknown_class", "unknown class 'dog'", Raw(jpeg), "?classes=star,dog");
         await Expect(HttpStatusCode.BadRequest, "bad_parameter", "score_threshold", Raw(jpeg), "?score_threshold=2");
         await Expect(HttpStatusCode.BadRequest, "bad_parameter", "max_detections", Raw(jpeg), "?max_detections=-1");
@@ -207,42 +208,5 @@ public sealed class DetectionServiceTests(ServingFixture fixture)
         Assert.Equal(1, (long)metrics["cancelled"]!);
         Assert.Equal(0, (long)metrics["detected"]!);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, Raw(jpeg))).Status);
-    }
-
-    /// <summary>A PNG of a few hundred bytes whose header declares <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
-    internal static byte[] PngBomb(int width, int height)
-    {
-        using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;   // bit depth; colour type 0 (grey), compression, filter, interlace 0
-        Chunk(png, "IHDR", ihdr);
-        Chunk(png, "IDAT", new byte[256]);
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        png.Write(word);
-        byte[] typed = [.. Encoding.ASCII.GetBytes(type), .. data];
-        png.Write(typed);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
-        png.Write(word);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 }
