@@ -156,10 +156,21 @@ public sealed class DetectionServiceTests(ServingFixture fixture)
         notAForm.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=x");
         await Expect(HttpStatusCode.BadRequest, "bad_request", "could not be read", notAForm);
 
+        // Degenerate but valid images are detected, not failed: one pixel, a thin strip, a flat colour.
+        foreach (var (w, h) in new[] { (1, 1), (2000, 6), (64, 64) })
+        {
+            using var png = new MemoryStream();
+            ImageIO.EncodePng(RgbImage.Filled(w, h, new Rgb(20, 100, 10)), png);
+            var (s, answer) = await PostAsync(client, Raw(png.ToArray(), "image/png"));
+            Assert.True(s == HttpStatusCode.OK, $"{w}x{h}: {s} {answer.ToJsonString()}");
+            Assert.Equal(w, (int)answer["image"]!["width"]!);
+        }
+
         var (status, json) = await PostAsync(client, Raw(jpeg));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.NotEmpty(json["detections"]!.AsArray());
         Assert.Equal(0, server.Service.Pool.Admitted);
+        Assert.Equal(0, server.Service.Metrics.Snapshot().Responses.GetValueOrDefault("500"));
     }
 
     [Fact]
