@@ -9,12 +9,12 @@ using FastRcnn.Serving;
 namespace FastRcnn.Benchmarks;
 
 /// <summary>
-/// <c>serve</c>: the detection service under load, on loopback only. First the detector's own images/s (one
-/// <see cref="Detector"/>, decode + detect, one image after another, as <c>fastrcnn detect</c>); then a
-/// <see cref="DetectionServer"/> on Kestrel at <c>127.0.0.1</c> with <c>--workers</c> detectors, and for each
-/// concurrency (default 1, 4, 16) that many clients posting the images round-robin until <c>--requests</c> answers
-/// or <c>--seconds</c> have passed: requests/s, p50/p95/p99 latency, errors (any answer but 200) and the ratio to the
-/// detector's images/s. Last, <c>--bad</c> bad requests (not an image, truncated, a decompression bomb, too large,
+/// <c>serve</c>: the detection service under load, on loopback only. A <see cref="DetectionServer"/> on Kestrel at
+/// <c>127.0.0.1</c> with <c>--workers</c> detectors, and for each concurrency (default 1, 4, 16) that many clients
+/// posting the images round-robin until <c>--requests</c> answers or <c>--seconds</c> have passed: requests/s,
+/// p50/p95/p99 latency, errors (any answer but 200), the server's own detector time, and the ratio to the detector's
+/// own images/s (one <see cref="Detector"/>, decode + detect, one image after another, as <c>fastrcnn detect</c>),
+/// measured just before and just after each row. Last, <c>--bad</c> bad requests (not an image, truncated, a decompression bomb, too large,
 /// unknown class) between good ones, with the process's resident memory before and after: no request may leak.
 /// <c>--write FILE</c> puts the tables into a marked section of FILE.
 /// </summary>
@@ -23,9 +23,17 @@ public static class ServeBenchmark
     private sealed record Options(string Model, string Images, int[] Concurrency, int Requests, double Seconds, int[] Workers, int ImageCount,
         int BaselineImages, int Bad, string? Write);
 
-    private sealed record Load(int Workers, int Concurrency, int Answered, int Errors, double Seconds, double P50, double P95, double P99)
+    private sealed record Load(int Workers, int Concurrency, int Answered, int Errors, double Seconds, double P50, double P95, double P99,
+        double ServerDetectorMs)
     {
         public double PerSecond => Answered / Seconds;
+
+        public double DetectorBefore { get; init; }
+
+        public double DetectorAfter { get; init; }
+
+        /// <summary>requests/s over the mean images/s of the detector alone just before and just after the row.</summary>
+        public double Ratio => PerSecond / ((DetectorBefore + DetectorAfter) / 2);
     }
 
     public static int Run(string[] args)
@@ -40,9 +48,18 @@ public static class ServeBenchmark
         var images = files.Take(options.ImageCount).Select(File.ReadAllBytes).ToArray();
         if (images.Length == 0) throw new ArgumentException($"no .jpg or .png images in {options.Images}");
 
-        Console.Error.WriteLine($"[serve] the detector alone: {options.BaselineImages} images ...");
-        double detectorPerSecond = DetectorImagesPerSecond(options, images);
-        Console.Error.WriteLine($"[serve] detector: {detectorPerSecond:F2} images/s");
+        // The detector alone is measured before every row and after the last (the machine is shared: its speed drifts);
+        // each row's ratio is to the mean of the two measurements around it.
+        using var alone = Detector.Load(options.Model);
+        for (int i = 0; i < 2; i++) alone.Detect(ImageIO.Decode(images[i % images.Length]));   // warm-up
+        var detectorRuns = new List<double>();
+        double Baseline()
+        {
+            double perSecond = DetectorImagesPerSecond(alone, images, options.BaselineImages);
+            Console.Error.WriteLine($"[serve] the detector alone: {perSecond:F2} images/s");
+            detectorRuns.Add(perSecond);
+            return perSecond;
+        }
 
         var loads = new List<Load>();
         (double Before, double After, int Bad, int Good, int Wrong)? memory = null;
@@ -57,8 +74,9 @@ public static class ServeBenchmark
                 using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
                 foreach (int concurrency in options.Concurrency)
                 {
+                    double before = Baseline();
                     Console.Error.WriteLine($"[serve] {workers} worker(s), concurrency {concurrency} ...");
-                    var load = RunLoad(client, images, workers, concurrency, options).GetAwaiter().GetResult();
+                    var load = RunLoad(client, images, workers, concurrency, options).GetAwaiter().GetResult() with { DetectorBefore = before };
                     Console.Error.WriteLine($"[serve]   {load.PerSecond:F2} req/s, p50 {load.P50:F0} ms, p95 {load.P95:F0} ms, p99 {load.P99:F0} ms, {load.Errors} errors");
                     loads.Add(load);
                 }
@@ -70,23 +88,27 @@ public static class ServeBenchmark
             }
             finally { server.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         }
+        Baseline();
+        for (int i = 0; i < loads.Count; i++) loads[i] = loads[i] with { DetectorAfter = detectorRuns[i + 1] };
+        double detectorPerSecond = BenchReport.Median(detectorRuns);
 
         string machine = BenchReport.MachineLine(Environment.ProcessorCount)
             .Replace(" at the end;", $" at the end ({loadAtStart} at the start);", StringComparison.Ordinal);
         var lines = new List<string>
         {
             $"Model `{options.Model}`, {images.Length} Shapes test images round-robin; Kestrel on 127.0.0.1, an HttpClient in the same process; " +
-            $"at most {options.Requests} answers or {options.Seconds:F0} s per row. The detector alone (decode + detect, one image after another): " +
-            $"**{detectorPerSecond:F2} images/s**. Machine: {machine}.",
+            $"at most {options.Requests} answers or {options.Seconds:F0} s per row. The detector alone (decode + detect, one image after another, " +
+            $"{options.BaselineImages} images before each row and after the last): median **{detectorPerSecond:F2} images/s** " +
+            $"({string.Join(", ", detectorRuns.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}). Machine: {machine}.",
             "",
-            "| workers × threads | concurrency | requests/s | ratio to the detector | p50 ms | p95 ms | p99 ms | answered | errors |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| workers × threads | concurrency | requests/s | detector alone, before → after (images/s) | ratio | p50 ms | p95 ms | p99 ms | server's detector ms (median) | answered | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         };
         foreach (var l in loads)
         {
             int threads = Math.Max(1, Environment.ProcessorCount / l.Workers);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {l.Workers} × {threads} | {l.Concurrency} | {l.PerSecond:F2} | {100 * l.PerSecond / detectorPerSecond:F0}% | {l.P50:F0} | {l.P95:F0} | {l.P99:F0} | {l.Answered} | {l.Errors} |"));
+                $"| {l.Workers} × {threads} | {l.Concurrency} | {l.PerSecond:F2} | {l.DetectorBefore:F2} → {l.DetectorAfter:F2} | **{100 * l.Ratio:F0}%** | {l.P50:F0} | {l.P95:F0} | {l.P99:F0} | {l.ServerDetectorMs:F0} | {l.Answered} | {l.Errors} |"));
         }
         if (memory is { } m)
         {
@@ -101,13 +123,11 @@ public static class ServeBenchmark
         return loads.Any(l => l.Errors > 0) || memory is { Wrong: > 0 } ? 1 : 0;
     }
 
-    private static double DetectorImagesPerSecond(Options options, byte[][] images)
+    private static double DetectorImagesPerSecond(Detector detector, byte[][] images, int count)
     {
-        using var detector = Detector.Load(options.Model);
-        for (int i = 0; i < 2; i++) detector.Detect(ImageIO.Decode(images[i % images.Length]));   // warm-up
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < options.BaselineImages; i++) detector.Detect(ImageIO.Decode(images[i % images.Length]));
-        return options.BaselineImages / clock.Elapsed.TotalSeconds;
+        for (int i = 0; i < count; i++) detector.Detect(ImageIO.Decode(images[i % images.Length]));
+        return count / clock.Elapsed.TotalSeconds;
     }
 
     private static async Task<Load> RunLoad(HttpClient client, byte[][] images, int workers, int concurrency, Options options)
@@ -115,6 +135,7 @@ public static class ServeBenchmark
         for (int i = 0; i < concurrency; i++) await Post(client, images[i % images.Length], "");   // warm-up (one detector each time)
         int next = -1, answered = 0, errors = 0;
         var latencies = new List<double>();
+        var serverDetector = new List<double>();
         var deadline = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
         async Task Client()
@@ -124,12 +145,16 @@ public static class ServeBenchmark
                 int n = Interlocked.Increment(ref next);
                 if (n >= options.Requests) return;
                 long start = Stopwatch.GetTimestamp();
-                int status = await Post(client, images[n % images.Length], "");
+                var (status, detectorMs) = await PostTimed(client, images[n % images.Length]);
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 lock (latencies)
                 {
                     answered++;
-                    if (status == 200) latencies.Add(ms);
+                    if (status == 200)
+                    {
+                        latencies.Add(ms);
+                        serverDetector.Add(detectorMs);
+                    }
                     else errors++;
                 }
             }
@@ -138,7 +163,24 @@ public static class ServeBenchmark
         double seconds = clock.Elapsed.TotalSeconds;
         var sorted = latencies.Order().ToArray();
         return new Load(workers, concurrency, answered, errors, seconds,
-            ServiceMetrics.Percentile(sorted, 0.50), ServiceMetrics.Percentile(sorted, 0.95), ServiceMetrics.Percentile(sorted, 0.99));
+            ServiceMetrics.Percentile(sorted, 0.50), ServiceMetrics.Percentile(sorted, 0.95), ServiceMetrics.Percentile(sorted, 0.99),
+            BenchReport.Median(serverDetector));
+    }
+
+    /// <summary>Posts an image; the status and the server's own detector time (<c>times_ms.detector</c> + <c>decode</c>; NaN unless 200).</summary>
+    private static async Task<(int Status, double DetectorMs)> PostTimed(HttpClient client, byte[] body)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        try
+        {
+            using var response = await client.PostAsync("/v1/detect", content);
+            string text = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode) return ((int)response.StatusCode, double.NaN);
+            var times = System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("times_ms");
+            return (200, times.GetProperty("detector").GetDouble() + times.GetProperty("decode").GetDouble());
+        }
+        catch (HttpRequestException) { return (0, double.NaN); }
     }
 
     private static async Task<int> Post(HttpClient client, byte[] body, string query, string type = "image/jpeg")
@@ -228,7 +270,7 @@ public static class ServeBenchmark
     {
         string? model = null, images = null, write = null;
         int[] concurrency = [1, 4, 16], workers = [1];
-        int requests = 40, imageCount = 20, baseline = 20, bad = 500;
+        int requests = 40, imageCount = 20, baseline = 10, bad = 500;
         double seconds = 60;
         static int[] Ints(string s) => s.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         for (int i = 0; i < args.Length; i++)
@@ -247,7 +289,7 @@ public static class ServeBenchmark
                 case "--bad": bad = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--write": write = Value(); break;
                 default: throw new ArgumentException($"unknown option {args[i]} (serve --model DIR --images DIR [--concurrency 1,4,16] [--workers 1] " +
-                    "[--requests 40] [--seconds 60] [--image-count 20] [--baseline-images 20] [--bad 500] [--write FILE])");
+                    "[--requests 40] [--seconds 60] [--image-count 20] [--baseline-images 10] [--bad 500] [--write FILE])");
             }
         }
         return new Options(model ?? throw new ArgumentException("serve needs --model DIR (a model made by fastrcnn train or demo)"),
