@@ -5,6 +5,8 @@ using FastRcnn.Tests.Imaging;
 using System.Text.Json.Nodes;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
+using FastRcnn.Modeling;
+using FastRcnn.Modeling.Rpn;
 using FastRcnn.Serving;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -87,6 +89,35 @@ public sealed class DetectionServiceTests(ServingFixture fixture)
         Assert.InRange(filtered.Length, 1, 3);
         Assert.Equal(filtered.Select(o => o.Score), json["detections"]!.AsArray().Select(d => (float)d!["score"]!));
         Assert.All(json["detections"]!.AsArray(), d => Assert.Equal(wanted, (string)d!["class"]!));
+    }
+
+    [Fact]
+    public async Task A_faster_rcnn_model_is_served_with_its_own_proposals()
+    {
+        using var tmp = new TempDir();
+        string dir = tmp.Combine("faster");
+        using (var faster = new TwoStageModel("small", fixture.ClassNames.Count, seed: 6, new TwoStageOptions
+               {
+                   Architecture = DetectorArchitecture.FasterRcnn,
+                   Rpn = new RpnOptions { AnchorSizes = [32, 64], HeadChannels = 32, PreNmsTopNTest = 300, PostNmsTopNTest = 40 },
+               }))
+            ModelFiles.Save(dir, faster, fixture.ClassNames);
+        await using var server = await StartAsync(new ServeOptions(dir, ServingFixture.DetectorOptions with { Postprocess = new(ScoreThreshold: 0) }));
+        var client = Client(server);
+        var model = JsonNode.Parse(await client.GetStringAsync("/v1/model"))!;
+        Assert.Equal("faster-rcnn", (string)model["architecture"]!);
+        Assert.Equal("region proposal network", (string)model["proposals"]!);
+
+        byte[] bytes = File.ReadAllBytes(fixture.Images[1]);
+        DetectionResult expected;
+        using (var detector = Detector.Load(dir, server.Service.DetectorOptions))
+            expected = detector.Detect(ImageIO.Decode(bytes));
+        var (status, json) = await PostAsync(client, Raw(bytes));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(expected.ProposalCount, (int)json["proposals"]!);
+        Assert.InRange(expected.ProposalCount, 1, 40);
+        Assert.Equal(expected.Objects.Select(o => o.Score), json["detections"]!.AsArray().Select(d => (float)d!["score"]!));
+        Assert.True((double)json["times_ms"]!["proposals"]! > 0);   // the RPN's
     }
 
     [Fact]
