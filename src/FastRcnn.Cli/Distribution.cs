@@ -37,6 +37,7 @@ internal static class Distribution
             {
                 Out = new AnsiConsoleOutput(_captured), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
             });
+            AnsiConsole.Console.Profile.Width = 1000;   // messages stay on one line each (paths unbroken)
         }
         return Communicator;
     }
