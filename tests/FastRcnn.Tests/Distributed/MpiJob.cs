@@ -9,9 +9,13 @@ namespace FastRcnn.Tests.Distributed;
 /// </summary>
 internal static class MpiJob
 {
-    /// <summary>The <c>mpiexec</c> on the PATH, or null (then the MPI tests are skipped: <c>apt-get install mpich</c>; CI installs it).</summary>
-    public static readonly string? Mpiexec = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Select(d => Path.Combine(d, "mpiexec")).FirstOrDefault(File.Exists);
+    /// <summary>
+    /// MPICH's <c>mpiexec.mpich</c> (Debian's name beside another MPI's <c>mpiexec</c>) or else the <c>mpiexec</c> on the PATH;
+    /// null without one (then the MPI tests are skipped: <c>apt-get install mpich</c>; CI installs it).
+    /// </summary>
+    public static readonly string? Mpiexec = new[] { "mpiexec.mpich", "mpiexec" }
+        .SelectMany(name => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, name)))
+        .FirstOrDefault(File.Exists);
 
     /// <summary>Runs the command in <paramref name="processes"/> ranks (at most <paramref name="timeout"/>; the job is killed after it).</summary>
     public static (int Exit, string Output) Run(int processes, TimeSpan timeout, params string[] args)
