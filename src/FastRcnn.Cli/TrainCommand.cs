@@ -171,9 +171,11 @@ public static class TrainCommand
                 AnsiConsole.MarkupLine($"data-parallel: {communicator.Size} processes × {options.ImagesPerBatch} images = {communicator.Size * options.ImagesPerBatch} images per global batch");
 
             var result = Distribution.IsLead ? TrainingProgressView.Run(trainer, cancel) : trainer.Run(cancel);
-            if (Distribution.IsDistributed && result.Iterations > 0)
+            int stepsRun = trainer.Log.Steps.Count(s => s.Iteration > (checkpoint?.Iteration ?? 0));
+            if (Distribution.IsDistributed && stepsRun > 0)
                 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                    $"allreduce: {trainer.AllReduceBytes / 1e6:F1} MB per iteration, {1000 * trainer.AllReduceSeconds / Math.Max(1, trainer.Log.Steps.Count(s => s.Iteration > (checkpoint?.Iteration ?? 0))):F1} ms per iteration on average"));
+                    $"allreduce: {trainer.AllReduceBytes / 1e6:F1} MB per iteration, {1000 * trainer.AllReduceSeconds / stepsRun:F1} ms per iteration on average " +
+                    $"(and {1000 * trainer.WaitSeconds / stepsRun:F1} ms waiting for the slowest rank)"));
             if (result.Cancelled)
             {
                 AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/], checkpoint [blue]{Markup.Escape(result.LastCheckpoint ?? "(none)")}[/]; " +

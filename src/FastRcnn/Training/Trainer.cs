@@ -103,6 +103,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Seconds spent in the gradient sum across processes in this session (0 in a single process).</summary>
     public double AllReduceSeconds { get; private set; }
 
+    /// <summary>Seconds this process waited for the slowest one before each gradient sum, in this session (0 in a single process).</summary>
+    public double WaitSeconds { get; private set; }
+
     /// <summary>Bytes summed across processes per iteration (gradients and step statistics; 0 in a single process).</summary>
     public long AllReduceBytes => _fused?.Bytes ?? 0;
 
@@ -317,6 +320,9 @@ public sealed class Trainer : IDisposable
         extra[k + 4] = stopRequested ? 1 : 0;
         extra[k + 5] = 0;
         var exchange = Stopwatch.StartNew();
+        _communicator.Barrier();   // costs microseconds; separates waiting for the slowest process from the sum itself
+        WaitSeconds += exchange.Elapsed.TotalSeconds;
+        exchange.Restart();
         _fused.AllReduce(_communicator);
         AllReduceSeconds += exchange.Elapsed.TotalSeconds;
 
