@@ -218,18 +218,30 @@ public sealed class Trainer : IDisposable
     public void SaveModel(string directory) =>
         ModelFiles.Save(directory, Model, _classNames, TrainingConfig.ToJsonObject(Options));
 
-    /// <summary>One iteration: reseed, forward, check the losses, backward, update.</summary>
-    private TrainingStep Step(long i, MiniBatch batch, Stopwatch clock, Stopwatch session)
+    /// <summary>Sets iteration <paramref name="i"/>'s learning rate and raises <see cref="StepStarting"/>; returns the rate.</summary>
+    private double StartStep(long i, MiniBatch batch)
     {
         double lr = Options.LearningRateAt(i);
         _optimizer.LearningRate = lr;
         StepStarting?.Invoke(this, new TrainingStepStarting(i, lr, batch, Model));
+        return lr;
+    }
 
-        using var scope = NewDisposeScope();
+    /// <summary>The training forward pass of iteration <paramref name="i"/>, its generators reseeded from (seed, i) first.</summary>
+    private TrainingOutput Forward(long i, MiniBatch batch)
+    {
         torch.random.manual_seed(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Dropout, i));
         Model.ReseedSampler(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Sampler, i));
         Model.train();
-        using var output = Model.Loss(batch.Images, batch.Targets, batch.Sizes);
+        return Model.Loss(batch.Images, batch.Targets, batch.Sizes);
+    }
+
+    /// <summary>One iteration: reseed, forward, check the losses, backward, update.</summary>
+    private TrainingStep Step(long i, MiniBatch batch, Stopwatch clock, Stopwatch session)
+    {
+        double lr = StartStep(i, batch);
+        using var scope = NewDisposeScope();
+        using var output = Forward(i, batch);
         var total = output.Total();
         var losses = output.Losses.Values();
         double totalValue = total.item<float>();
@@ -273,15 +285,9 @@ public sealed class Trainer : IDisposable
     /// </summary>
     private TrainingStep DistributedStep(long i, MiniBatch batch, Stopwatch clock, Stopwatch session, bool stopRequested, ref bool stop)
     {
-        double lr = Options.LearningRateAt(i);
-        _optimizer.LearningRate = lr;
-        StepStarting?.Invoke(this, new TrainingStepStarting(i, lr, batch, Model));
-
+        double lr = StartStep(i, batch);
         using var scope = NewDisposeScope();
-        torch.random.manual_seed(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Dropout, i));
-        Model.ReseedSampler(SeedSequence.Derive(Options.Seed, SeedSequence.Stream.Sampler, i));
-        Model.train();
-        using var output = Model.Loss(batch.Images, batch.Targets, batch.Sizes);
+        using var output = Forward(i, batch);
         var named = output.Losses;
         foreach (var name in named.Names)
         {
