@@ -46,7 +46,8 @@ public static class DistributedReport
             var steps = TrainingLog.Load(Path.Combine(run, TrainingLog.FileName)).Steps;
             var seconds = steps.Where(s => s.Iteration > 1).Select(s => s.Seconds).Order().ToArray();
             double median = seconds.Length == 0 ? double.NaN : seconds[seconds.Length / 2];
-            string printed = File.Exists(run.TrimEnd('/') + ".txt") ? File.ReadAllText(run.TrimEnd('/') + ".txt") : "";
+            // The console output, its lines joined (the progress display wraps long lines when redirected).
+            string printed = File.Exists(run.TrimEnd('/') + ".txt") ? Regex.Replace(File.ReadAllText(run.TrimEnd('/') + ".txt"), @"\s*\n\s*", " ") : "";
             var allreduce = Regex.Match(printed, @"allreduce: ([0-9.]+) MB per iteration, ([0-9.]+) ms per iteration on average \(and ([0-9.]+) ms waiting");
             string exchange = allreduce.Success
                 ? $", allreduce {allreduce.Groups[1].Value} MB in {allreduce.Groups[2].Value} ms, waiting {allreduce.Groups[3].Value} ms per iteration"
