@@ -7,16 +7,12 @@ namespace FastRcnn.Distributed;
 public static class Communicators
 {
     /// <summary>
-    /// P as the launcher announced it: MPICH's Hydra and PMI-based launchers set <c>PMI_SIZE</c>; Hydra also
-    /// <c>MPI_LOCALNRANKS</c> … The number is read from <c>PMI_SIZE</c>; 1 without one.
+    /// P as the MPI launcher announced it to this process in <c>PMI_SIZE</c> (MPICH's Hydra <c>mpiexec</c> and other
+    /// PMI launchers); 1 without it.
     /// </summary>
     public static int LaunchedSize()
     {
-        foreach (var name in new[] { "PMI_SIZE", "PMIX_SIZE" })
-        {
-            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } text && int.TryParse(text, out int size) && size > 0) return size;
-        }
-        return 1;
+        return Environment.GetEnvironmentVariable("PMI_SIZE") is { Length: > 0 } text && int.TryParse(text, out int size) && size > 0 ? size : 1;
     }
 
     /// <summary>
