@@ -43,6 +43,14 @@ internal static class Distribution
     }
 
     /// <summary>
+    /// Whether the command line is one that runs as an MPI job: <c>train</c>, <c>eval</c> and <c>proposals</c> (selective
+    /// search; not <c>proposals eval</c> or <c>proposals --model</c>). Other commands would only repeat the same work in every rank.
+    /// </summary>
+    public static bool RunsDistributed(IReadOnlyList<string> args) =>
+        args.Count > 0 && (args[0] is "train" or "eval"
+            || (args[0] == "proposals" && !(args.Count > 1 && args[1] == "eval") && !args.Contains("--model")));
+
+    /// <summary>
     /// Ends every process of the job (<c>MPI_Abort</c>) after printing, on the standard error, which rank failed, its exit code
     /// and what it printed. Exit codes 130 and 143 (an interrupt every rank received) are not failures: every rank stops
     /// after the same iteration and rank 0 writes the checkpoint.

@@ -18,6 +18,12 @@ catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundExcepti
     return 1;
 }
 using var job = communicator;
+if (Distribution.IsDistributed && !Distribution.RunsDistributed(args))
+{
+    if (Distribution.IsLead)
+        Console.Error.WriteLine($"error: under mpiexec only 'train', 'eval' and 'proposals' (selective search) run, split across the ranks; run '{string.Join(' ', args.Take(2))}' as one process.");
+    return Distribution.Finish(2);
+}
 int exitCode;
 try
 {
