@@ -118,6 +118,10 @@ public static class OnnxExporter
 
     private static void CheckModel(TwoStageModel model, IReadOnlyList<string> classNames)
     {
+        if (model.Architecture is not (DetectorArchitecture.FastRcnn or DetectorArchitecture.FasterRcnn))
+            throw new NotSupportedException($"ONNX export covers Fast R-CNN and Faster R-CNN models; this one is {model.Architecture.Name()}");
+        if (model.SvmStage is not null)
+            throw new NotSupportedException("ONNX export does not cover a model with an SVM stage (its scores come from the SVMs, not the softmax)");
         if (model.Architecture == DetectorArchitecture.FasterRcnn && model.Rpn is null)
             throw new NotSupportedException("a Faster R-CNN model without a region proposal network cannot be exported");
         if (classNames.Count != model.NumClasses)

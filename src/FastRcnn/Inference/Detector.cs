@@ -148,7 +148,8 @@ public sealed class Detector : IDisposable
         clock.Lap(DetectionStage.Conv);
         var predictOptions = new PredictOptions(Options.CanonicalRoiSize, Options.Deduplicate);
         using var predictions = _onnx is null ? Model.Predict(image, proposals, predictOptions, clock) : _onnx.Predict(image, proposals, predictOptions, clock);
-        using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes, Options.Postprocess);
+        using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes,
+            Options.Postprocess ?? (Model.SvmStage is not null ? Modeling.Svm.SvmStage.DefaultPostprocess : null));
         var objects = ToObjects(detections);
         clock.Lap(DetectionStage.Nms);
         var times = new StageTimes(clock[DetectionStage.Proposals], clock[DetectionStage.Conv], clock[DetectionStage.RoiPooling],

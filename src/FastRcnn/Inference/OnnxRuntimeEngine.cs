@@ -29,6 +29,8 @@ internal sealed class OnnxRuntimeEngine : IDisposable
 
     public OnnxRuntimeEngine(TwoStageModel model, IReadOnlyList<string> classNames, DetectorOptions options)
     {
+        if (model.Architecture is not (DetectorArchitecture.FastRcnn or DetectorArchitecture.FasterRcnn) || model.SvmStage is not null)
+            throw new NotSupportedException($"the ONNX Runtime engine runs Fast R-CNN and Faster R-CNN models without an SVM stage; this one is {model.Architecture.Name()}");
         if (model.ComputesProposals && options.EffectiveScales.Count > 1)
             throw new NotSupportedException("the ONNX Runtime engine runs a Faster R-CNN model at one test scale; give one --scale");
         _computesProposals = model.ComputesProposals;
