@@ -42,7 +42,7 @@ public static class TrainCommand
             Split = new("--split") { Description = "Split to train on (VOC: ImageSets/Main/<split>.txt; default: every annotation)." },
             ValSplit = new("--val-split") { Description = "Split for periodic validation (RoI accuracy and loss; with --validate-every)." },
             Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode). Not used by faster-rcnn (its RPN proposes)." },
-            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals) or faster-rcnn (a region proposal network on the shared features)." },
+            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals), faster-rcnn (a region proposal network on the shared features) or sppnet (spatial pyramid pooling, conv layers frozen)." },
             Schedule = new("--schedule") { Description = "faster-rcnn: joint (approximate joint training, default) or alternating (the paper's 4 steps)." },
             AlternatingIters = new("--alternating-iters") { Description = "faster-rcnn alternating: iterations of the 4 steps (default: --iters each).", AllowMultipleArgumentsPerToken = true },
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },

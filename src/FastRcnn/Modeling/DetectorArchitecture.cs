@@ -11,19 +11,26 @@ public enum DetectorArchitecture
 
     /// <summary>Faster R-CNN (Ren et al. 2015): a region proposal network on the shared conv features.</summary>
     FasterRcnn,
+
+    /// <summary>
+    /// SPPnet (He et al. 2014): external proposals, conv features once per image at several scales, spatial pyramid
+    /// pooling (<see cref="RegionFeatures.SpatialPyramidPooling"/>), fc layers fine-tuned with the conv layers frozen.
+    /// </summary>
+    Sppnet,
 }
 
-/// <summary>The architectures' names in files and on the command line (<c>fast-rcnn</c>, <c>faster-rcnn</c>).</summary>
+/// <summary>The architectures' names in files and on the command line (<c>fast-rcnn</c>, <c>faster-rcnn</c>, <c>sppnet</c>).</summary>
 public static class DetectorArchitectures
 {
     /// <summary>Every architecture, in the order of <see cref="DetectorArchitecture"/>.</summary>
     public static IReadOnlyList<DetectorArchitecture> All { get; } = Enum.GetValues<DetectorArchitecture>();
 
-    /// <summary>The name of <paramref name="architecture"/>: <c>fast-rcnn</c> or <c>faster-rcnn</c>.</summary>
+    /// <summary>The name of <paramref name="architecture"/>: <c>fast-rcnn</c>, <c>faster-rcnn</c> or <c>sppnet</c>.</summary>
     public static string Name(this DetectorArchitecture architecture) => architecture switch
     {
         DetectorArchitecture.FastRcnn => "fast-rcnn",
         DetectorArchitecture.FasterRcnn => "faster-rcnn",
+        DetectorArchitecture.Sppnet => "sppnet",
         _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, null),
     };
 
