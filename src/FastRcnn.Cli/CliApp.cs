@@ -23,6 +23,7 @@ public static class CliApp
         root.Subcommands.Add(ExportWeightsCommand.Build());
         root.Subcommands.Add(ConvertWeightsCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(CompareCommand.Build());
         return root;
     }
 
