@@ -23,7 +23,7 @@ public static class CompareCommand
         var testImages = new Option<int?>("--test-images") { Description = "Shapes test images (default 100; --quick 3)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var command = new Command("compare",
-            "Reproduce the Fast R-CNN paper's Table 4 on Shapes: train and test SPPnet, Fast R-CNN, Fast R-CNN + SVD and Faster R-CNN " +
+            "Reproduce the Fast R-CNN paper's Table 4 on Shapes: train and test R-CNN, SPPnet, Fast R-CNN, Fast R-CNN + SVD and Faster R-CNN " +
             "from the same pre-trained weights; write training time, test time, speed-ups, VOC07 mAP and feature cache size beside the paper's.")
         {
             outDir, quick, seed, iters, trainImages, testImages, cacheDir,

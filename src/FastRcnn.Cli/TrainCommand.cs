@@ -42,7 +42,7 @@ public static class TrainCommand
             Split = new("--split") { Description = "Split to train on (VOC: ImageSets/Main/<split>.txt; default: every annotation)." },
             ValSplit = new("--val-split") { Description = "Split for periodic validation (RoI accuracy and loss; with --validate-every)." },
             Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode). Not used by faster-rcnn (its RPN proposes)." },
-            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals), faster-rcnn (a region proposal network on the shared features) or sppnet (spatial pyramid pooling, conv layers frozen)." },
+            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals), faster-rcnn (a region proposal network on the shared features), rcnn (warped regions through the whole network, then feature cache, SVMs and box regressors; 128-window batches: 4 images × 32, 25% foreground, background IoU [0, 0.5)) or sppnet (spatial pyramid pooling over conv features at five scales, fc layers fine-tuned with the conv layers frozen, then feature cache, SVMs and box regressors)." },
             Schedule = new("--schedule") { Description = "faster-rcnn: joint (approximate joint training, default) or alternating (the paper's 4 steps)." },
             AlternatingIters = new("--alternating-iters") { Description = "faster-rcnn alternating: iterations of the 4 steps (default: --iters each).", AllowMultipleArgumentsPerToken = true },
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
@@ -164,6 +164,7 @@ public static class TrainCommand
             AnsiConsole.MarkupLine($"done: {result.Iterations} iterations in {result.Seconds:F0} s, final loss {result.FinalLoss:F3}" +
                 (result.SkippedImages > 0 ? $", {result.SkippedImages} batch images without RoIs skipped" : "") +
                 $"; model in [blue]{Markup.Escape(outDir)}[/]");
+            if (options.Architecture.UsesSvmStage()) RunSvmStage(model, dataset, proposals, options, outDir, cancel);
             return 0;
         }
         catch (TrainingDivergedException e)
@@ -180,6 +181,34 @@ public static class TrainCommand
             Fail("interrupted before training began; nothing to resume");
             return interrupt.ExitCode;
         }
+    }
+
+    /// <summary>R-CNN's stages after fine-tuning (<see cref="SvmStageTraining"/>): feature cache, SVMs, box regressors; the model is saved again with them.</summary>
+    private static void RunSvmStage(Modeling.TwoStageModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options,
+        string outDir, CancellationToken cancel)
+    {
+        SvmStageTrainingResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var features = ctx.AddTask("caching features (fc7, pool5)", maxValue: dataset.Images.Count);
+                var svms = ctx.AddTask("SVMs with hard-negative mining", maxValue: dataset.Images.Count);
+                var progress = new Progress<SvmStageProgress>(p =>
+                {
+                    var task = p.Step == "features" ? features : svms;
+                    task.MaxValue = Math.Max(p.Total, 1);
+                    task.Value = Math.Max(task.Value, p.Done);
+                });
+                result = SvmStageTraining.Run(model, dataset, proposals, options, outDir, progress: progress, cancellation: cancel);
+                features.Value = features.MaxValue;
+                svms.Value = svms.MaxValue;
+            });
+        var r = result!;
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"feature cache: {r.Cache.Count} images, {r.Cache.TotalBytes / 1e6:F1} MB in [blue]{Markup.Escape(r.Cache.Directory)}[/] ({r.CacheTime.TotalSeconds:F0} s); " +
+            $"SVMs {r.Report.SvmTime.TotalSeconds:F1} s ({r.Report.Svms.Sum(s => s.Negatives)} hard negatives), box regressors {r.Report.RegressionTime.TotalSeconds:F1} s; " +
+            $"model with its SVM stage in [blue]{Markup.Escape(outDir)}[/]"));
     }
 
     /// <summary>The command that continues an interrupted run: <c>fastrcnn train --resume OUT --out OUT</c> and the options a checkpoint does not hold.</summary>
@@ -206,7 +235,12 @@ public static class TrainCommand
         if (backbone is not null) o = o with { Backbone = backbone };
         if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
         if (parse.GetValue(a.Split) is { } split) o = o with { Split = split };
-        if (parse.GetValue(a.Architecture) is { } architecture) o = o with { Architecture = DetectorArchitectures.Parse(architecture) };
+        if (parse.GetValue(a.Architecture) is { } architecture)
+        {
+            o = o with { Architecture = DetectorArchitectures.Parse(architecture) };
+            // R-CNN's own fine-tuning batches, unless a config or checkpoint says otherwise (explicit flags below still do).
+            if (o.Architecture == DetectorArchitecture.Rcnn && checkpoint is null && config is null) o = o.WithRcnnFineTuning();
+        }
         if (parse.GetValue(a.Schedule) is { } schedule)
             o = o with { Schedule = Enum.TryParse<TrainingSchedule>(schedule, ignoreCase: true, out var s) ? s : throw new ArgumentException($"--schedule must be joint or alternating, got '{schedule}'.") };
         if (parse.GetValue(a.AlternatingIters) is { Length: > 0 } alternating) o = o with { AlternatingIterations = alternating };

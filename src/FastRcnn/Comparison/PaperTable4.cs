@@ -17,12 +17,10 @@ public sealed record PaperRow(double? TrainHours, double? TrainSpeedup, double? 
 /// <summary>The paper's numbers for the rows <see cref="Table4Comparison"/> measures (the L column of Table 4, SPEC §10).</summary>
 public static class PaperTable4
 {
-    /// <summary>R-CNN L: 84 h, 47.0 s per image, 66.0 mAP (the reference of the speed-ups).</summary>
-    public static PaperRow Rcnn { get; } = new(84, 1, 47.0, null, 1, 66.0, "Fast R-CNN Table 4, R-CNN L");
-
     /// <summary>The paper's row for <paramref name="pipeline"/>.</summary>
     public static PaperRow For(ComparisonPipeline pipeline) => pipeline switch
     {
+        ComparisonPipeline.Rcnn => new(84, 1, 47.0, null, 1, 66.0, "Fast R-CNN Table 4, R-CNN L"),
         ComparisonPipeline.Sppnet => new(25, 3.4, 2.3, null, 20, 63.1, "Fast R-CNN Table 4, SPPnet L"),
         ComparisonPipeline.FastRcnn => new(9.5, 8.8, 0.32, null, 146, 66.9, "Fast R-CNN Table 4, FRCN L"),
         ComparisonPipeline.FastRcnnSvd => new(9.5, 8.8, 0.22, null, 213, 66.6, "Fast R-CNN Table 4, FRCN L with SVD"),

@@ -125,11 +125,14 @@ public sealed class Table4Comparison
     {
         var architecture = pipeline switch
         {
+            ComparisonPipeline.Rcnn => DetectorArchitecture.Rcnn,
             ComparisonPipeline.Sppnet => DetectorArchitecture.Sppnet,
             ComparisonPipeline.FasterRcnn => DetectorArchitecture.FasterRcnn,
             _ => DetectorArchitecture.FastRcnn,
         };
         var options = ShapesRecipe.FineTuning(DatasetDirectory, Settings.Seed, _weights, Settings.Iterations, architecture) with { CheckpointEvery = 0 };
+        // R-CNN's own batches: 128 windows from 4 images (32 each), a quarter foreground.
+        if (architecture == DetectorArchitecture.Rcnn) options = options.WithRcnnFineTuning();
         if (architecture == DetectorArchitecture.Sppnet)
         {
             // SPPnet fine-tunes on windows pooled from all its scales: each image at one of them, drawn per iteration.
@@ -140,8 +143,12 @@ public sealed class Table4Comparison
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         string modelDir = Path.Combine(dir, "model");
 
+        bool svm = architecture.UsesSvmStage();
+        double tuneShare = svm ? 0.6 : TrainShare;
         Report(pipeline, "fine-tuning", 0);
         double trainSeconds;
+        long cacheBytes = 0;
+        string svmDetails = "";
         using (var model = options.CreateModel(train.NumClasses))
         {
             if (_weights is not null)
@@ -151,19 +158,37 @@ public sealed class Table4Comparison
             }
             IProposalSource proposals = architecture.ProposesRegions() ? EmptyProposals.Instance : trainProposals;
             using var trainer = new Trainer(model, train, proposals, options, modelDir);
-            trainer.Progress = new Inline<TrainingProgress>(p => Report(pipeline, "fine-tuning", TrainShare * p.Step.Iteration / Math.Max(1, p.TotalIterations)));
+            trainer.Progress = new Inline<TrainingProgress>(p => Report(pipeline, "fine-tuning", tuneShare * p.Step.Iteration / Math.Max(1, p.TotalIterations)));
             var result = trainer.Run(cancel);
             cancel.ThrowIfCancellationRequested();
             if (result.Cancelled) throw new OperationCanceledException(cancel);
             trainSeconds = result.Seconds;
+            Finished($"{pipeline.DisplayName()}: fine-tuned {Settings.Iterations} iterations in {trainSeconds:F0} s");
+            if (svm)
+            {
+                // R-CNN's and SPPnet's later stages: cache features, train SVMs (hard-negative mining) and box regressors.
+                var stage = SvmStageTraining.Run(model, train, trainProposals, options, modelDir,
+                    progress: new Inline<SvmStageProgress>(p => Report(pipeline, p.Step == "features" ? "caching features" : "SVMs, hard-negative mining",
+                        tuneShare + (TrainShare - tuneShare) * ((p.Step == "features" ? 0 : 0.5) + 0.5 * p.Done / Math.Max(1, p.Total)))),
+                    cancellation: cancel);
+                trainSeconds += stage.Total.TotalSeconds;
+                cacheBytes = stage.Cache.TotalBytes;
+                svmDetails = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"; feature cache {stage.CacheTime.TotalSeconds:F0} s ({cacheBytes / 1e6:F1} MB), SVMs {stage.Report.SvmTime.TotalSeconds:F0} s, box regressors {stage.Report.RegressionTime.TotalSeconds:F0} s");
+                Finished($"{pipeline.DisplayName()}: SVM stage in {stage.Total.TotalSeconds:F0} s{svmDetails}");
+            }
         }
-        Finished($"{pipeline.DisplayName()}: fine-tuned {Settings.Iterations} iterations in {trainSeconds:F0} s");
 
-        var detection = architecture == DetectorArchitecture.Sppnet ? new DetectorOptions() : Settings.FastDetection;
+        var detection = architecture switch
+        {
+            DetectorArchitecture.Sppnet => new DetectorOptions(),          // the model's own five scales
+            DetectorArchitecture.Rcnn => new DetectorOptions([options.Scales[0]], options.MaxSize),   // warped at the scale its cache used
+            _ => Settings.FastDetection,
+        };
         var (map, perImage, withProposals, scales) = Test(pipeline, modelDir, detection, test, architecture.ProposesRegions() ? null : testProposals,
             proposalSeconds, TrainShare, cancel);
-        string details = $"{Settings.Iterations} iterations on {train.Images.Count} images; tested at s ∈ {{{scales}}}";
-        return new ComparisonRow(pipeline, trainSeconds, perImage, withProposals, map, 0, modelDir, details);
+        string details = $"{Settings.Iterations} iterations on {train.Images.Count} images ({options.ImagesPerBatch} × {options.RoisPerImage} RoIs){svmDetails}; tested at s ∈ {{{scales}}}";
+        return new ComparisonRow(pipeline, trainSeconds, perImage, withProposals, map, cacheBytes, modelDir, details);
     }
 
     /// <summary>The Fast R-CNN row's model compressed by truncated SVD (fc6 and fc7), then tested; its training time adds the compression's.</summary>

@@ -89,7 +89,7 @@ public sealed class SpatialPyramidPoolingTests
 
         using var model = new TwoStageModel("small", 3, seed: 2, new TwoStageOptions { Architecture = DetectorArchitecture.Sppnet });
         Assert.Equal([5, 3, 2, 1], model.Spp!.Levels);
-        Assert.Equal(256 * 39, model.RegionFeatures.OutputWidth);
+        Assert.Equal(256 * 39, model.RegionFeatureExtractor.OutputWidth);
         Assert.Equal(256 * 39, model.state_dict()["box_head.fc6.weight"].shape[1]);
         Assert.All(model.named_parameters(), p => Assert.Equal(!p.name.StartsWith("features.", StringComparison.Ordinal), p.parameter.requires_grad));
         model.SetFrozenPrefixes([]);
