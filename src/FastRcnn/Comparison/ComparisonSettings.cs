@@ -20,8 +20,8 @@ public sealed record ComparisonSettings(int TrainImages, int TestImages, int See
     /// <summary>The default run: 300 training and 100 test images, 1500 iterations per pipeline (docs/table4.md: about 25 minutes on 2 cores).</summary>
     public static ComparisonSettings Full { get; } = new(300, 100, 0, 1500, 128, 64, 20);
 
-    /// <summary>The smoke test (<c>--quick</c>): every pipeline on 6 training and 3 test images, 10 iterations.</summary>
-    public static ComparisonSettings Quick { get; } = new(6, 3, 0, 10, 128, 64, 2);
+    /// <summary>The smoke test (<c>--quick</c>): every pipeline on 4 training and 2 test images, 8 iterations.</summary>
+    public static ComparisonSettings Quick { get; } = new(4, 2, 0, 8, 128, 64, 2);
 
     /// <summary>The test scales of Fast and Faster R-CNN (the demo's pyramid, <see cref="ShapesRecipe.TestPyramid"/>); SPPnet tests at its own five.</summary>
     public DetectorOptions FastDetection { get; init; } = ShapesRecipe.TestPyramid;
