@@ -328,38 +328,29 @@ public static class ModelFiles
     };
 
     /// <summary><c>rpn</c>: the RPN options of a Faster R-CNN model (required there), absent otherwise.</summary>
-    private static Rpn.RpnOptions? ReadRpn(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad)
-    {
-        if (architecture != DetectorArchitecture.FasterRcnn)
-            return node is null ? null : throw bad($"\"rpn\" is only for faster-rcnn models, this one is {architecture.Name()}");
-        if (node is not JsonObject) throw bad("a faster-rcnn model needs its \"rpn\" settings (an object)");
-        try
-        {
-            var options = node.Deserialize<Rpn.RpnOptions>(RpnJson) ?? throw bad("\"rpn\" is null");
-            options.Validate();
-            return options;
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw bad($"\"rpn\": {e.Message}");
-        }
-    }
+    private static Rpn.RpnOptions? ReadRpn(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad) =>
+        ReadSettings<Rpn.RpnOptions>(node, "rpn", DetectorArchitecture.FasterRcnn, architecture, o => o.Validate(), bad);
 
     /// <summary><c>spp</c>: the pyramid levels and scales of an SPPnet model (required there), absent otherwise.</summary>
-    private static RegionFeatures.SppOptions? ReadSpp(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad)
+    private static RegionFeatures.SppOptions? ReadSpp(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad) =>
+        ReadSettings<RegionFeatures.SppOptions>(node, "spp", DetectorArchitecture.Sppnet, architecture, o => o.Validate(), bad);
+
+    /// <summary>An architecture's own settings object <paramref name="field"/>: required for <paramref name="owner"/>, absent for the others.</summary>
+    private static T? ReadSettings<T>(JsonNode? node, string field, DetectorArchitecture owner, DetectorArchitecture architecture, Action<T> validate,
+        Func<string, InvalidDataException> bad) where T : class
     {
-        if (architecture != DetectorArchitecture.Sppnet)
-            return node is null ? null : throw bad($"\"spp\" is only for sppnet models, this one is {architecture.Name()}");
-        if (node is not JsonObject) throw bad("an sppnet model needs its \"spp\" settings (an object)");
+        if (architecture != owner)
+            return node is null ? null : throw bad($"\"{field}\" is only for {owner.Name()} models, this one is {architecture.Name()}");
+        if (node is not JsonObject) throw bad($"a {owner.Name()} model needs its \"{field}\" settings (an object)");
         try
         {
-            var options = node.Deserialize<RegionFeatures.SppOptions>(RpnJson) ?? throw bad("\"spp\" is null");
-            options.Validate();
+            var options = node.Deserialize<T>(RpnJson) ?? throw bad($"\"{field}\" is null");
+            validate(options);
             return options;
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
-            throw bad($"\"spp\": {e.Message}");
+            throw bad($"\"{field}\": {e.Message}");
         }
     }
 
