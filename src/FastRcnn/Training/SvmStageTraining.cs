@@ -43,12 +43,14 @@ public static class SvmStageTraining
 
     /// <summary>
     /// Runs the stage for <paramref name="model"/> (fine-tuned) on <paramref name="dataset"/> and its
-    /// <paramref name="proposals"/>, images scaled as <paramref name="options"/>' first training scale (SPPnet: at its
-    /// scales, each box from the one nearest its canonical size), and saves the
-    /// result in <paramref name="outputDirectory"/>.
+    /// <paramref name="proposals"/> and saves the result in <paramref name="outputDirectory"/>. Images are transformed by
+    /// <paramref name="transform"/> and each box is taken from the level <paramref name="predictOptions"/> picks; by default
+    /// an SPPnet model's own scales with each box from the one whose area is closest to its canonical size (as at test
+    /// time), any other model's <paramref name="options"/>' first training scale and max size.
     /// </summary>
     public static SvmStageTrainingResult Run(TwoStageModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options,
-        string outputDirectory, SvmStageOptions? svmOptions = null, IProgress<SvmStageProgress>? progress = null, CancellationToken cancellation = default)
+        string outputDirectory, SvmStageOptions? svmOptions = null, IProgress<SvmStageProgress>? progress = null, CancellationToken cancellation = default,
+        ImageTransform? transform = null, PredictOptions? predictOptions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
@@ -56,9 +58,10 @@ public static class SvmStageTraining
         ArgumentNullException.ThrowIfNull(options);
         svmOptions ??= new SvmStageOptions();
         // SPPnet pools every window from its scale nearest the canonical size, as at test time; R-CNN warps at one scale.
-        var (transform, predictOptions) = model.Spp is { } spp
-            ? (new ImageTransform(spp.Scales, spp.MaxSize, model.Pixels), new PredictOptions(spp.CanonicalSize))
-            : (new ImageTransform([options.Scales[0]], options.MaxSize, model.Pixels), (PredictOptions?)null);
+        transform ??= model.Spp is { } spp
+            ? new ImageTransform(spp.Scales, spp.MaxSize, model.Pixels)
+            : new ImageTransform([options.Scales[0]], options.MaxSize, model.Pixels);
+        predictOptions ??= model.Spp is { } canonical ? new PredictOptions(canonical.CanonicalSize) : null;
         var clock = Stopwatch.StartNew();
         int total = dataset.Images.Count;
         progress?.Report(new SvmStageProgress("features", 0, total));

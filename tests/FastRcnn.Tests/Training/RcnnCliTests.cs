@@ -66,6 +66,15 @@ public sealed class RcnnCliTests
         var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval-train", "metrics.json")))!;
         Assert.InRange((double)metrics["map_voc07"]!, 0, 1);
 
+        // Truncated SVD keeps the SVM stage.
+        Assert.Equal(0, Run("compress", "--model", run, "--fc6", "64", "--fc7", "32", "--out", dir.Combine("svd")));
+        using (var compressed = ModelFiles.Load(dir.Combine("svd")).Model)
+        using (var original = ModelFiles.Load(run).Model)
+        {
+            Assert.Equal(new FastRcnn.Modeling.RoiHeads.BoxHeadRanks(64, 32), compressed.BoxHead.Ranks);
+            Assert.True(FastRcnn.Tests.Modeling.ModelingTestData.Same(original.SvmStage!.SvmWeights, compressed.SvmStage!.SvmWeights));
+        }
+
         // A replaced SVM stage is refused on load, naming the file.
         File.WriteAllBytes(Path.Combine(run, SvmStage.FileName), [0, 1, 2]);
         Assert.Contains(SvmStage.FileName, Assert.Throws<InvalidDataException>(() => ModelFiles.Load(run)).Message);

@@ -96,6 +96,9 @@ public sealed class SvmStage : IDisposable
         return (cat([background, scores], 1).MoveToOuterDisposeScope(), boxes.MoveToOuterDisposeScope());
     }
 
+    /// <summary>A copy with tensors of its own.</summary>
+    public SvmStage Clone() => new(SvmWeights.clone(), SvmBias.clone(), Fc7Scale, RegressorWeights.clone(), RegressorBias.clone(), Pool5Scale);
+
     /// <summary>Writes the stage to <paramref name="path"/> (atomically).</summary>
     public void Save(string path)
     {
