@@ -18,8 +18,8 @@ public static class CompareCommand
         var outDir = new Option<string>("--out") { Description = "Output folder: shapes/, one folder per method, table4.md/.csv/.html.", DefaultValueFactory = _ => "compare" };
         var quick = new Option<bool>("--quick") { Description = "Every method on 4 training and 2 test images for 8 iterations (a smoke test, about a minute)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the dataset and of every training run.", DefaultValueFactory = _ => 0 };
-        var iters = new Option<int?>("--iters") { Description = "Fine-tuning iterations of every method (default 1500; --quick 8)." };
-        var trainImages = new Option<int?>("--train-images") { Description = "Shapes training images (default 300; --quick 4)." };
+        var iters = new Option<int?>("--iters") { Description = "Fine-tuning iterations of every method (default 1000; --quick 8)." };
+        var trainImages = new Option<int?>("--train-images") { Description = "Shapes training images (default 200; --quick 4)." };
         var testImages = new Option<int?>("--test-images") { Description = "Shapes test images (default 100; --quick 2)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Proposal cache folder (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." };
         var command = new Command("compare",
