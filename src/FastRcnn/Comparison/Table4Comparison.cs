@@ -75,7 +75,7 @@ public sealed class Table4Comparison
     /// <summary>Receives where the run is (on the running thread).</summary>
     public IProgress<ComparisonProgress>? Progress { get; set; }
 
-    /// <summary>One line per finished step ("Fast R-CNN: trained 1500 iterations in 212 s").</summary>
+    /// <summary>One line per finished step ("Fast R-CNN: fine-tuned 1000 iterations in 190 s").</summary>
     public event EventHandler<string>? StepFinished;
 
     /// <summary>The Shapes dataset folder.</summary>
