@@ -60,7 +60,8 @@ public static class CompareCommand
         AnsiConsole.MarkupLine($"[bold]Table 4 on Shapes[/]: {settings.TrainImages} training / {settings.TestImages} test images, " +
             $"{settings.Iterations} iterations per method, from {BuiltinWeights.SmallShapesNet} → [blue]{Markup.Escape(root)}[/]");
         var lines = new List<string>();
-        comparison.StepFinished += (_, line) => lines.Add(line);
+        var gate = new object();
+        comparison.StepFinished += (_, line) => { lock (gate) lines.Add(line); };
         ComparisonResult result = null!;
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -71,17 +72,21 @@ public static class CompareCommand
                 var overall = ctx.AddTask("[bold]overall[/]", maxValue: pipelines.Count + 1);
                 var prepare = ctx.AddTask("data + selective search", maxValue: 1);
                 var tasks = pipelines.ToDictionary(p => p, p => ctx.AddTask(Markup.Escape(p.DisplayName()), autoStart: false, maxValue: 1));
+                // Selective search reports from its worker threads: one report at a time, and bars only move forward.
                 comparison.Progress = new Inline<ComparisonProgress>(p =>
                 {
-                    var task = p.Pipeline is { } pipeline ? tasks[pipeline] : prepare;
-                    if (!task.IsStarted) task.StartTask();
-                    if (p.Pipeline is { } current && prepare.Value < 1) prepare.Value = 1;
-                    task.Value = p.Fraction;
-                    task.Description = Markup.Escape($"{(p.Pipeline?.DisplayName() ?? "data")}: {p.Stage}");
-                    int index = p.Pipeline is { } at ? pipelines.ToList().IndexOf(at) + 1 : 0;
-                    overall.Value = index + p.Fraction;
-                    foreach (var line in lines) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
-                    lines.Clear();
+                    lock (gate)
+                    {
+                        var task = p.Pipeline is { } pipeline ? tasks[pipeline] : prepare;
+                        if (!task.IsStarted) task.StartTask();
+                        if (p.Pipeline is not null && prepare.Value < 1) prepare.Value = 1;
+                        task.Value = Math.Max(task.Value, p.Fraction);
+                        task.Description = Markup.Escape($"{(p.Pipeline?.DisplayName() ?? "data")}: {p.Stage}");
+                        int index = p.Pipeline is { } at ? pipelines.ToList().IndexOf(at) + 1 : 0;
+                        overall.Value = Math.Max(overall.Value, index + p.Fraction);
+                        foreach (var line in lines) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+                        lines.Clear();
+                    }
                 });
                 result = comparison.Run(cancel);
                 overall.Value = overall.MaxValue;

@@ -72,7 +72,7 @@ public sealed class Table4Comparison
     /// <summary>The run's sizes.</summary>
     public ComparisonSettings Settings { get; }
 
-    /// <summary>Receives where the run is (on the running thread).</summary>
+    /// <summary>Receives where the run is: on the running thread, except during selective search, which reports from its worker threads (one handler must take concurrent reports).</summary>
     public IProgress<ComparisonProgress>? Progress { get; set; }
 
     /// <summary>One line per finished step ("Fast R-CNN: fine-tuned 1000 iterations in 190 s").</summary>
