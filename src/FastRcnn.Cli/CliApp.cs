@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(ConvertWeightsCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(CompareCommand.Build());
         return root;
     }
 

@@ -26,14 +26,8 @@ public sealed record DemoSettings(int TrainImages, int TestImages, int Iteration
     /// <summary>The smoke test (<c>--quick</c>): the same steps on a few images, under 2 minutes.</summary>
     public static DemoSettings Quick { get; } = new(24, 12, 120, [90], 128, 64, 3);
 
-    /// <summary>
-    /// Multi-scale testing (SPEC §6) at s ∈ {400, 600, 800, 1000}: the network trains at s = 400, where the
-    /// smallest Shapes objects cover one or two feature cells; each RoI is pooled from the level where its side
-    /// is closest to 96 px, about the size of the objects the small network was pre-trained on (48–112 px
-    /// crops) — the role 224, ImageNet's input, plays for the paper's networks. Chosen on a held-out Shapes
-    /// set (seed 1000), not on the demo's test split: docs/pretraining.md.
-    /// </summary>
-    public DetectorOptions Detection { get; init; } = new([400, 600, 800, 1000], MaxSize: 1333, CanonicalRoiSize: 96);
+    /// <summary>Multi-scale testing at s ∈ {400, 600, 800, 1000}, each RoI pooled near 96 px (<see cref="ShapesRecipe.TestPyramid"/>).</summary>
+    public DetectorOptions Detection { get; init; } = ShapesRecipe.TestPyramid;
 }
 
 /// <summary>
@@ -118,25 +112,10 @@ public static class DemoCommand
 
         // 3. training
         string modelDir = Path.Combine(root, "model");
-        var options = (TrainingOptions.ShapesSmall with
+        var options = ShapesRecipe.FineTuning(data, seed, weights, settings.Iterations, architecture, schedule) with
         {
-            Dataset = data, Split = "train", Proposals = faster ? ProposalSpec.RpnWord : ProposalSpec.Auto, Seed = seed, Weights = weights,
-            Architecture = architecture, Schedule = schedule,
-            // Alternating: each RPN step as long as each detector step, the last two (shared convs frozen) half as long.
-            AlternatingIterations = schedule == TrainingSchedule.Alternating
-                ? [settings.Iterations, settings.Iterations, settings.Iterations / 2, settings.Iterations / 2] : null,
-            // From pre-trained weights conv1 stays fixed, as the paper keeps the first convolution of its S and M networks.
-            FrozenPrefixes = weights is null ? null : BackboneSpec.FeaturesUpTo(1),
-            // Background RoIs from [0, 0.5) instead of the paper's [0.1, 0.5): Shapes scatters distractor blobs far from
-            // any object, which the 0.1 floor never shows the classifier (VOC07 0.763 → 0.779, docs/pretraining.md).
-            BackgroundIoULow = 0,
-            // Shapes are drawn at any angle and in any colour, so every channel order — and, with WithAnyOrientation below,
-            // every 90° rotation and mirror image — is another valid training image; the paper's left–right flip alone
-            // leaves 600 images overfitted (docs/pretraining.md).
-            PermuteChannels = true,
-            Iterations = settings.Iterations, LearningRateSteps = settings.LearningRateSteps,
-            CheckpointEvery = Math.Max(100, settings.Iterations / 3),
-        }).WithAnyOrientation();
+            LearningRateSteps = settings.LearningRateSteps,
+        };
         report.Training = options;
         TrainingResult trained = null!;
         Step(report, "Training", () =>

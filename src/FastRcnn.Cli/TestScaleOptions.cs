@@ -13,7 +13,7 @@ public sealed class TestScaleOptions
 {
     public Option<int[]> Scale { get; } = new("--scale")
     {
-        Description = "Test scale(s): shorter side in pixels; several for an image pyramid (default 600).", AllowMultipleArgumentsPerToken = true,
+        Description = "Test scale(s): shorter side in pixels; several for an image pyramid (default 600; an sppnet model: its own five scales).", AllowMultipleArgumentsPerToken = true,
     };
 
     public Option<int?> MaxSize { get; } = new("--max-size") { Description = "Cap on the longer side (default 1000, or 2000 with several scales)." };

@@ -3,13 +3,14 @@ using FastRcnn.Data;
 using FastRcnn.Data.Transforms;
 using FastRcnn.Imaging;
 using FastRcnn.Modeling;
+using FastRcnn.Modeling.RegionFeatures;
 using FastRcnn.Proposals;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Inference;
 
 /// <summary>How a <see cref="Detector"/> runs (SPEC §6).</summary>
-/// <param name="Scales">Shorter-side lengths s: one for single-scale testing, several for the pyramid.</param>
+/// <param name="Scales">Shorter-side lengths s: one for single-scale testing, several for the pyramid; null = 600, or an SPPnet model's own scales (<see cref="Detector.ForModel"/>).</param>
 /// <param name="MaxSize">Cap on the longer side (1000 single-scale; 2000 for the paper's multi-scale set).</param>
 /// <param name="Postprocess">Score threshold, NMS, maximum detections.</param>
 /// <param name="Deduplicate">Score RoIs that fall on the same feature cells once (<see cref="RoiDeduplication"/>).</param>
@@ -85,11 +86,24 @@ public sealed class Detector : IDisposable
             throw new ArgumentException($"the model has {model.NumClasses} object classes but {classNames.Count} class names were given");
         Model = model;
         ClassNames = classNames;
-        Options = options ?? new DetectorOptions();
+        Options = ForModel(options ?? new DetectorOptions(), model);
         _selectiveSearch = new SelectiveSearch(Options.Proposals);
         _transform = new ImageTransform(Options.EffectiveScales, Options.MaxSize, model.Pixels);
         Model.eval();
         if (Options.Engine == InferenceEngine.OnnxRuntime) _onnx = new OnnxRuntimeEngine(model, classNames, Options);
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> for <paramref name="model"/>: without scales, an SPPnet model tests at its own scales
+    /// (<see cref="SppOptions.Scales"/>, max size and canonical size); the others at <see cref="DetectorOptions.EffectiveScales"/>.
+    /// </summary>
+    public static DetectorOptions ForModel(DetectorOptions options, TwoStageModel model)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(model);
+        return options.Scales is null && model.Spp is { } spp
+            ? options with { Scales = spp.Scales, MaxSize = spp.MaxSize, CanonicalRoiSize = spp.CanonicalSize }
+            : options;
     }
 
     /// <summary>Loads a model directory (<see cref="ModelFiles"/>).</summary>

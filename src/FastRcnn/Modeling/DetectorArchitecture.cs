@@ -17,20 +17,28 @@ public enum DetectorArchitecture
     /// (<see cref="RegionFeatures.WarpedRegionExtractor"/>), scored by per-class SVMs with box regressors (<see cref="Svm.SvmStage"/>).
     /// </summary>
     Rcnn,
+
+    /// <summary>
+    /// SPPnet (He et al. 2014): external proposals, conv features once per image at several scales, spatial pyramid
+    /// pooling (<see cref="RegionFeatures.SpatialPyramidPooling"/>), fc layers fine-tuned with the conv layers frozen,
+    /// then scored by per-class SVMs with box regressors (<see cref="Svm.SvmStage"/>) as R-CNN.
+    /// </summary>
+    Sppnet,
 }
 
-/// <summary>The architectures' names in files and on the command line (<c>fast-rcnn</c>, <c>faster-rcnn</c>, <c>rcnn</c>).</summary>
+/// <summary>The architectures' names in files and on the command line (<c>fast-rcnn</c>, <c>faster-rcnn</c>, <c>rcnn</c>, <c>sppnet</c>).</summary>
 public static class DetectorArchitectures
 {
     /// <summary>Every architecture, in the order of <see cref="DetectorArchitecture"/>.</summary>
     public static IReadOnlyList<DetectorArchitecture> All { get; } = Enum.GetValues<DetectorArchitecture>();
 
-    /// <summary>The name of <paramref name="architecture"/>: <c>fast-rcnn</c>, <c>faster-rcnn</c> or <c>rcnn</c>.</summary>
+    /// <summary>The name of <paramref name="architecture"/>: <c>fast-rcnn</c>, <c>faster-rcnn</c>, <c>rcnn</c> or <c>sppnet</c>.</summary>
     public static string Name(this DetectorArchitecture architecture) => architecture switch
     {
         DetectorArchitecture.FastRcnn => "fast-rcnn",
         DetectorArchitecture.FasterRcnn => "faster-rcnn",
         DetectorArchitecture.Rcnn => "rcnn",
+        DetectorArchitecture.Sppnet => "sppnet",
         _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, null),
     };
 
@@ -38,7 +46,7 @@ public static class DetectorArchitectures
     public static bool ProposesRegions(this DetectorArchitecture architecture) => architecture == DetectorArchitecture.FasterRcnn;
 
     /// <summary>Whether the architecture scores regions with a post-hoc SVM stage (<see cref="Svm.SvmStage"/>) trained after fine-tuning.</summary>
-    public static bool UsesSvmStage(this DetectorArchitecture architecture) => architecture == DetectorArchitecture.Rcnn;
+    public static bool UsesSvmStage(this DetectorArchitecture architecture) => architecture is DetectorArchitecture.Rcnn or DetectorArchitecture.Sppnet;
 
     /// <summary>Parses a name of <see cref="Name"/> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">An unknown name (the message lists the known ones).</exception>

@@ -41,6 +41,9 @@ public sealed record ModelInfo(
     /// <summary>The region proposal network's settings (<c>rpn</c>; Faster R-CNN only, else null).</summary>
     public Rpn.RpnOptions? Rpn { get; init; }
 
+    /// <summary>SPPnet's pyramid levels and scales (<c>spp</c>; SPPnet only, else null).</summary>
+    public RegionFeatures.SppOptions? Spp { get; init; }
+
     /// <summary>The file format version it was read from (<see cref="ModelFiles.CurrentVersion"/> for new files).</summary>
     public int Version { get; init; } = ModelFiles.CurrentVersion;
 
@@ -120,6 +123,7 @@ public static class ModelFiles
         }
         if (compression is not null) json["compression"] = compression.DeepClone();
         if (model.Rpn is { } rpn) json["rpn"] = JsonSerializer.SerializeToNode(rpn.Options, RpnJson);
+        if (model.Spp is { } spp) json["spp"] = JsonSerializer.SerializeToNode(spp, RpnJson);
         AtomicFile.WriteAllText(Path.Combine(directory, InfoFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
@@ -213,6 +217,7 @@ public static class ModelFiles
                 Compression = root["compression"] is JsonObject compression ? (JsonObject)compression.DeepClone() : null,
                 Version = version,
                 Rpn = ReadRpn(root["rpn"], architecture, Bad),
+                Spp = ReadSpp(root["spp"], architecture, Bad),
                 WeightsSha256 = Hash("weights_sha256"),
                 SvmStageSha256 = root["svm_stage_sha256"] is null ? null : Hash("svm_stage_sha256"),
                 ClassesSha256 = Hash("classes_sha256"),
@@ -272,8 +277,11 @@ public static class ModelFiles
                 $"{weightsPath}: cls_score has {clsScore.shape[0]} outputs ({clsScore.shape[0] - 1} classes + background) " +
                 $"but {infoPath} lists {info.ClassNames.Count} classes.");
 
-        var options = new TwoStageOptions { Architecture = info.Architecture, BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks, Rpn = info.Rpn };
-        if (BoxHead.RankError(spec.Fc6Inputs, spec.Fc6Width, spec.Fc7Width, info.HeadRanks) is string rankError)
+        var options = new TwoStageOptions
+        {
+            Architecture = info.Architecture, BoxCoder = info.BoxCoder, Pixels = pixels, HeadRanks = info.HeadRanks, Rpn = info.Rpn, Spp = info.Spp,
+        };
+        if (BoxHead.RankError(TwoStageModel.Fc6Inputs(spec, options), spec.Fc6Width, spec.Fc7Width, info.HeadRanks) is string rankError)
             throw new InvalidDataException($"{infoPath}: box_head_ranks: {rankError}.");
         var model = new TwoStageModel(info.Backbone, info.ClassNames.Count, info.Seed, options);
         var state = model.state_dict();
@@ -320,20 +328,29 @@ public static class ModelFiles
     };
 
     /// <summary><c>rpn</c>: the RPN options of a Faster R-CNN model (required there), absent otherwise.</summary>
-    private static Rpn.RpnOptions? ReadRpn(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad)
+    private static Rpn.RpnOptions? ReadRpn(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad) =>
+        ReadSettings<Rpn.RpnOptions>(node, "rpn", DetectorArchitecture.FasterRcnn, architecture, o => o.Validate(), bad);
+
+    /// <summary><c>spp</c>: the pyramid levels and scales of an SPPnet model (required there), absent otherwise.</summary>
+    private static RegionFeatures.SppOptions? ReadSpp(JsonNode? node, DetectorArchitecture architecture, Func<string, InvalidDataException> bad) =>
+        ReadSettings<RegionFeatures.SppOptions>(node, "spp", DetectorArchitecture.Sppnet, architecture, o => o.Validate(), bad);
+
+    /// <summary>An architecture's own settings object <paramref name="field"/>: required for <paramref name="owner"/>, absent for the others.</summary>
+    private static T? ReadSettings<T>(JsonNode? node, string field, DetectorArchitecture owner, DetectorArchitecture architecture, Action<T> validate,
+        Func<string, InvalidDataException> bad) where T : class
     {
-        if (architecture != DetectorArchitecture.FasterRcnn)
-            return node is null ? null : throw bad($"\"rpn\" is only for faster-rcnn models, this one is {architecture.Name()}");
-        if (node is not JsonObject) throw bad("a faster-rcnn model needs its \"rpn\" settings (an object)");
+        if (architecture != owner)
+            return node is null ? null : throw bad($"\"{field}\" is only for {owner.Name()} models, this one is {architecture.Name()}");
+        if (node is not JsonObject) throw bad($"a {owner.Name()} model needs its \"{field}\" settings (an object)");
         try
         {
-            var options = node.Deserialize<Rpn.RpnOptions>(RpnJson) ?? throw bad("\"rpn\" is null");
-            options.Validate();
+            var options = node.Deserialize<T>(RpnJson) ?? throw bad($"\"{field}\" is null");
+            validate(options);
             return options;
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
-            throw bad($"\"rpn\": {e.Message}");
+            throw bad($"\"{field}\": {e.Message}");
         }
     }
 

@@ -34,7 +34,7 @@ namespace FastRcnn.Modeling;
 public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
 {
     [ComponentName(Name = "features")] private readonly Sequential _features;
-    [ComponentName(Name = "roi_pool")] private readonly RoiPoolExtractor _roiPool;
+    [ComponentName(Name = "roi_pool")] private readonly nn.Module<Tensor, Tensor, Tensor> _roiPool;
     [ComponentName(Name = "box_head")] private readonly BoxHead _boxHead;
     [ComponentName(Name = "predictor")] private readonly FastRcnnPredictor _predictor;
     [ComponentName(Name = "rpn")] private readonly RegionProposalNetwork? _rpn;
@@ -50,13 +50,25 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         Seed = seed;
         using var generator = new Generator((ulong)seed);
         (_features, Spec) = BackboneFactory.Create(backbone, generator);
-        _roiPool = new RoiPoolExtractor(Spec.OutputChannels, Spec.PooledSize, Spec.SpatialScale);
-        _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator, ranks: Options.HeadRanks);
+        IRegionFeatureExtractor extractor;
+        if (Options.Architecture == DetectorArchitecture.Sppnet)
+        {
+            Spp = Options.Spp ?? SppOptions.For(Spec);
+            Spp.Validate();
+            var spp = new SpatialPyramidPooling(Spec.OutputChannels, Spp.Levels, Spec.SpatialScale);
+            (_roiPool, extractor) = (spp, spp);
+        }
+        else
+        {
+            var pool = new RoiPoolExtractor(Spec.OutputChannels, Spec.PooledSize, Spec.SpatialScale);
+            _roiPool = pool;
+            extractor = Options.Architecture == DetectorArchitecture.Rcnn
+                ? new WarpedRegionExtractor(_features, Spec, batchSize: Options.WarpBatchSize)
+                : pool;
+        }
+        _boxHead = new BoxHead(extractor.OutputWidth, Spec.Fc6Width, Spec.Fc7Width, generator, ranks: Options.HeadRanks);
         _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);
         _sampler = new RoiSampler(Options.Sampler, seed + 1);
-        IRegionFeatureExtractor extractor = Options.Architecture == DetectorArchitecture.Rcnn
-            ? new WarpedRegionExtractor(_features, Spec, batchSize: Options.WarpBatchSize)
-            : _roiPool;
         _roiHeads = new StandardRoiHeads(extractor, _boxHead, _predictor, _sampler, Options.BoxCoder, Options.BoxLossWeight);
         // The RPN is built last, so that the other parts draw the same initial weights in every architecture.
         _rpn = Options.Architecture == DetectorArchitecture.FasterRcnn
@@ -66,6 +78,25 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         RegisterComponents();
         SetFrozenPrefixes(Options.FrozenPrefixes ?? Spec.FrozenPrefixes);
     }
+
+    /// <summary>
+    /// The fc6 input width of a <paramref name="backbone"/> model of <paramref name="options"/>: C·PH·PW with RoI pooling,
+    /// C·ΣL² with SPPnet's pyramid.
+    /// </summary>
+    public static int Fc6Inputs(BackboneSpec backbone, TwoStageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Architecture == DetectorArchitecture.Sppnet
+            ? backbone.OutputChannels * (options.Spp ?? SppOptions.For(backbone)).Bins
+            : backbone.Fc6Inputs;
+    }
+
+    /// <summary>SPPnet's pyramid levels and scales (null for the other architectures).</summary>
+    public SppOptions? Spp { get; }
+
+    /// <summary>The region feature extractor (RoI pooling, or SPPnet's spatial pyramid pooling).</summary>
+    public IRegionFeatureExtractor RegionFeatureExtractor => _roiHeads.Extractor;
 
     public BackboneSpec Spec { get; }
     public TwoStageOptions Options { get; }
@@ -131,13 +162,22 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
 
     private TrainingPhase _phase = TrainingPhase.Joint;
 
-    /// <summary>Freezes exactly the parameters whose names start with one of <paramref name="prefixes"/>; unfreezes the rest.</summary>
+    /// <summary>
+    /// Freezes exactly the parameters whose names start with one of <paramref name="prefixes"/>; unfreezes the rest.
+    /// An SPPnet model keeps its whole trunk (<c>features.</c>) frozen whatever the prefixes: SPPnet fine-tunes its fc
+    /// layers only.
+    /// </summary>
     public void SetFrozenPrefixes(IEnumerable<string> prefixes)
     {
-        FrozenPrefixes = prefixes.ToArray();
+        var list = prefixes.ToList();
+        if (Architecture == DetectorArchitecture.Sppnet && !list.Contains(TrunkPrefix)) list.Insert(0, TrunkPrefix);
+        FrozenPrefixes = list.ToArray();
         foreach (var (name, parameter) in named_parameters())
             parameter.requires_grad = !FrozenPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
     }
+
+    /// <summary>The state-dict prefix of the conv trunk, <c>features.</c>.</summary>
+    public const string TrunkPrefix = "features.";
 
     /// <summary>Freezes trunk modules <c>features.0</c> … <c>features.<paramref name="lastIndex"/></c> (−1: nothing).</summary>
     public void FreezeUpTo(int lastIndex) => SetFrozenPrefixes(BackboneSpec.FeaturesUpTo(lastIndex));
@@ -450,7 +490,7 @@ public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
         return ReferenceEquals(x, input) ? input.alias() : x;
     }
 
-    /// <summary>RoI pooling alone: (R, C, PH, PW) from RoIs (R,5) on <paramref name="features"/>.</summary>
+    /// <summary>Region pooling alone from RoIs (R,5) on <paramref name="features"/>: (R, C, PH, PW) with RoI pooling, (R, C·ΣL²) with SPPnet's pyramid.</summary>
     public Tensor PoolRois(Tensor features, Tensor rois) => _roiPool.forward(features, rois);
 
     protected override void Dispose(bool disposing)

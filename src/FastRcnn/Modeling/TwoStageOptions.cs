@@ -13,6 +13,9 @@ public sealed record TwoStageOptions
     /// <summary>Region proposal network settings (Faster R-CNN); null = the backbone's defaults (<see cref="Rpn.RpnOptions.For"/>).</summary>
     public Rpn.RpnOptions? Rpn { get; init; }
 
+    /// <summary>SPPnet's pyramid levels and scales; null = the backbone's (<see cref="RegionFeatures.SppOptions.For"/>). SPPnet only.</summary>
+    public RegionFeatures.SppOptions? Spp { get; init; }
+
     /// <summary>RoI sampling per image (64 RoIs, 25% foreground, fg IoU ≥ 0.5, bg IoU in [0.1, 0.5)).</summary>
     public RoiSamplerOptions Sampler { get; init; } = new();
 

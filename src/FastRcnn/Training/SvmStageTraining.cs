@@ -44,8 +44,9 @@ public static class SvmStageTraining
     /// <summary>
     /// Runs the stage for <paramref name="model"/> (fine-tuned) on <paramref name="dataset"/> and its
     /// <paramref name="proposals"/> and saves the result in <paramref name="outputDirectory"/>. Images are transformed by
-    /// <paramref name="transform"/> (default: <paramref name="options"/>' first training scale and max size) and each box
-    /// is taken from the level <paramref name="predictOptions"/> picks (e.g. SPPnet's scale whose box area is closest to 224²).
+    /// <paramref name="transform"/> and each box is taken from the level <paramref name="predictOptions"/> picks; by default
+    /// an SPPnet model's own scales with each box from the one whose area is closest to its canonical size (as at test
+    /// time), any other model's <paramref name="options"/>' first training scale and max size.
     /// </summary>
     public static SvmStageTrainingResult Run(TwoStageModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options,
         string outputDirectory, SvmStageOptions? svmOptions = null, IProgress<SvmStageProgress>? progress = null, CancellationToken cancellation = default,
@@ -56,7 +57,11 @@ public static class SvmStageTraining
         ArgumentNullException.ThrowIfNull(proposals);
         ArgumentNullException.ThrowIfNull(options);
         svmOptions ??= new SvmStageOptions();
-        transform ??= new ImageTransform([options.Scales[0]], options.MaxSize, model.Pixels);
+        // SPPnet pools every window from its scale nearest the canonical size, as at test time; R-CNN warps at one scale.
+        transform ??= model.Spp is { } spp
+            ? new ImageTransform(spp.Scales, spp.MaxSize, model.Pixels)
+            : new ImageTransform([options.Scales[0]], options.MaxSize, model.Pixels);
+        predictOptions ??= model.Spp is { } canonical ? new PredictOptions(canonical.CanonicalSize) : null;
         var clock = Stopwatch.StartNew();
         int total = dataset.Images.Count;
         progress?.Report(new SvmStageProgress("features", 0, total));

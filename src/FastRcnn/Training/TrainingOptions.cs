@@ -86,6 +86,9 @@ public sealed record TrainingOptions
     /// <summary>Region proposal network settings (Faster R-CNN); null = the backbone's defaults (<see cref="Modeling.Rpn.RpnOptions.For"/>).</summary>
     public Modeling.Rpn.RpnOptions? Rpn { get; init; }
 
+    /// <summary>SPPnet's pyramid levels and test scales; null = the backbone's (<see cref="Modeling.RegionFeatures.SppOptions.For"/>). SPPnet only.</summary>
+    public Modeling.RegionFeatures.SppOptions? Spp { get; init; }
+
     /// <summary>Backbone name (<see cref="BackboneFactory.Names"/>); the paper's L model, VGG16.</summary>
     public string Backbone { get; init; } = "vgg16";
 
@@ -231,6 +234,7 @@ public sealed record TrainingOptions
         FrozenPrefixes = FrozenPrefixes,
         Architecture = Architecture,
         Rpn = Rpn,
+        Spp = Spp,
     };
 
     /// <summary>A fresh model for <paramref name="numClasses"/> object classes, initialised from <see cref="Seed"/>.</summary>
@@ -270,6 +274,7 @@ public sealed record TrainingOptions
         Check(AlternatingIterations is null || AlternatingIterations.Count == 4 && AlternatingIterations.All(n => n >= 1),
             $"alternating_iterations needs 4 positive counts (RPN, Fast R-CNN, RPN, Fast R-CNN), got [{string.Join(", ", AlternatingIterations ?? [])}].");
         Rpn?.Validate();
+        Spp?.Validate();
         Check(CheckpointEvery >= 0, $"checkpoint_every must be ≥ 0, got {CheckpointEvery}.");
         Check(ValidateEvery >= 0, $"validate_every must be ≥ 0, got {ValidateEvery}.");
         Check(BoxCoderWeights.Count == 4 && BoxCoderWeights.All(w => w > 0 && double.IsFinite(w)),

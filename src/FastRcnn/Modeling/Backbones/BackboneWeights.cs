@@ -85,6 +85,11 @@ public static class BackboneWeights
                 }
                 if (!value.shape.SequenceEqual(parameter.shape))
                 {
+                    if (modelName == "box_head.fc6.weight" && ImportPyramidLevel(model, value, parameter))
+                    {
+                        loaded.Add(modelName);
+                        continue;
+                    }
                     mismatches.Add(new ShapeMismatch(fileName, modelName, value.shape, parameter.shape));
                     continue;
                 }
@@ -104,6 +109,30 @@ public static class BackboneWeights
             .Where(n => n.StartsWith("features.", StringComparison.Ordinal) || n.StartsWith("box_head.", StringComparison.Ordinal))
             .Except(loaded).ToList();
         return new WeightImportReport(weightsPath, loaded, missing, unexpected, mismatches);
+    }
+
+    /// <summary>
+    /// SPPnet from a network pre-trained with one pooled grid P×P: a dense fc6 weight (O, C·P·P) goes to the pyramid
+    /// level of the same grid size (its columns of the (O, C·ΣL²) weight), the other levels' columns start at zero, so
+    /// the fine-tuning starts from the pre-trained fc6's outputs. False when the model is no SPPnet or has no such level.
+    /// </summary>
+    private static bool ImportPyramidLevel(TwoStageModel model, Tensor value, Tensor parameter)
+    {
+        if (model.Spp is not { } spp || value.dim() != 2 || parameter.dim() != 2 || value.shape[0] != parameter.shape[0]) return false;
+        int channels = model.Spec.OutputChannels;
+        long offset = 0;
+        foreach (int level in spp.Levels)
+        {
+            long width = (long)channels * level * level;
+            if (width == value.shape[1])
+            {
+                parameter.zero_();
+                parameter.narrow(1, offset, width).copy_(value.to_type(parameter.dtype));
+                return true;
+            }
+            offset += width;
+        }
+        return false;
     }
 
     /// <summary>
