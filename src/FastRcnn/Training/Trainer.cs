@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FastRcnn.Data;
 using FastRcnn.Modeling;
 using FastRcnn.Proposals;
+using FastRcnn.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,6 +61,11 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"The model is {model.Architecture.Name()}, the options say {options.Architecture.Name()}.");
         _sampler = new MiniBatchSampler(dataset, proposals, options, model.Pixels,
             keepImagesWithoutObjects: model.ComputesProposals && model.Phase != TrainingPhase.Detection);
+        if (model.BoxHead.WeightType != ScalarType.Float32)
+            throw new ArgumentException($"The model's box head is stored in {model.BoxHead.WeightType} (converted for detection); training needs its float32 weights.");
+        // Mixed precision: the box head multiplies in bfloat16 from these float32 master weights; the optimizer, its
+        // momentum buffers, the loss and the checkpoints stay float32.
+        model.BoxHead.ComputeType = options.Precision.ComputeType();
         _optimizer = new MomentumSgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
     }
 
