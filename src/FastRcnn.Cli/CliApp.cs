@@ -41,7 +41,7 @@ public static class CliApp
                 ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                 ("CPU", FastRcnnInfo.CpuModel ?? "?"),
                 ("CPU features", FastRcnnInfo.CpuFeatures.Count > 0 ? string.Join(' ', FastRcnnInfo.CpuFeatures) : "?"),
-                ("bfloat16", Bf16Support.Describe()),
+                ("bfloat16", Bf16Support.Describe(measure: true)),
                 ("precision auto", $"runs {Precision.Auto.Resolve().Name()}"),
             };
             foreach (string name in BuiltinWeights.Names)

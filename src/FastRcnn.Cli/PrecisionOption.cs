@@ -17,7 +17,7 @@ public sealed class PrecisionOption
 
     /// <summary>For detection: the box head's arithmetic in <c>detect</c> and <c>eval</c>.</summary>
     public static PrecisionOption ForDetection() => new(
-        "Box head (fc6, fc7) arithmetic: fp32 (default), bf16, or auto (bf16 where the CPU has avx512_bf16 or amx_bf16, else fp32; " +
+        "Box head (fc6, fc7) arithmetic: fp32 (default), bf16, or auto (bf16 where the CPU has avx512_bf16 or amx_bf16 and its products measure faster, else fp32; " +
         $"{Bf16Support.ForceFallbackVariable}=1 forces fp32). Softmax, box decoding and NMS stay fp32.");
 
     public Option<string?> Option { get; }

@@ -18,7 +18,7 @@ namespace FastRcnn.Inference;
 /// <param name="CanonicalRoiSize">With several scales, each RoI is pooled from the level where its scaled area is closest to this side squared (SPEC §6: 224, the ImageNet input).</param>
 /// <param name="Precision">
 /// The box head's arithmetic (<see cref="Runtime.Precision"/>): <c>Fp32</c> (the default), <c>Bf16</c>, or <c>Auto</c> (bfloat16
-/// where the CPU computes it natively, <see cref="Bf16Support.IsNative"/>, else float32); resolved once, when the detector is made.
+/// where the CPU computes it natively and faster, <see cref="Bf16Support.Pays"/>, else float32); resolved once, when the detector is made.
 /// </param>
 public sealed record DetectorOptions(
     IReadOnlyList<int>? Scales = null,

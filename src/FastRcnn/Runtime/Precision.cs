@@ -17,7 +17,10 @@ public enum Precision
     /// </summary>
     Bf16,
 
-    /// <summary><see cref="Bf16"/> when the CPU computes bfloat16 natively (<see cref="Bf16Support.IsNative"/>), else <see cref="Fp32"/>.</summary>
+    /// <summary>
+    /// <see cref="Bf16"/> when the CPU computes bfloat16 natively and faster than float32 (<see cref="Bf16Support.Pays"/>:
+    /// native instructions, and a one-time measurement where they exist), else <see cref="Fp32"/>.
+    /// </summary>
     Auto,
 }
 
@@ -50,13 +53,13 @@ public static class Precisions
 
     /// <summary>
     /// What <paramref name="precision"/> runs as on this CPU: <see cref="Precision.Fp32"/> or <see cref="Precision.Bf16"/>
-    /// (<see cref="Precision.Auto"/> follows <see cref="Bf16Support.IsNative"/>, read when this is called).
+    /// (<see cref="Precision.Auto"/> follows <see cref="Bf16Support.Pays"/>, read when this is called).
     /// </summary>
     public static Precision Resolve(this Precision precision) => precision switch
     {
         Precision.Fp32 => Precision.Fp32,
         Precision.Bf16 => Precision.Bf16,
-        Precision.Auto => Bf16Support.IsNative ? Precision.Bf16 : Precision.Fp32,
+        Precision.Auto => Bf16Support.Pays ? Precision.Bf16 : Precision.Fp32,
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, null),
     };
 

@@ -47,11 +47,22 @@ public sealed class PrecisionTests
         Bf16Support.FallbackForced = false;
         try
         {
-            // This CPU as it is: native bf16 (avx512_bf16 or amx_bf16) → auto is bf16; without → fp32.
+            // This CPU as it is: native bf16 (avx512_bf16 or amx_bf16) that measures faster → auto is bf16; else fp32.
             Assert.Equal(Bf16Support.CpuHasBf16, Bf16Support.IsNative);
-            Assert.Equal(Bf16Support.CpuHasBf16 ? Precision.Bf16 : Precision.Fp32, Precision.Auto.Resolve());
-            Assert.Equal(Bf16Support.CpuHasBf16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32, Precision.Auto.ComputeType());
+            bool pays = Bf16Support.CpuHasBf16 && Bf16Support.MeasuredSpeedup >= Bf16Support.MinimumSpeedup;
+            Assert.Equal(pays, Bf16Support.Pays);
+            Assert.Equal(pays ? Precision.Bf16 : Precision.Fp32, Precision.Auto.Resolve());
+            Assert.Equal(pays ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32, Precision.Auto.ComputeType());
             Assert.StartsWith(Bf16Support.CpuHasBf16 ? "native" : "not native", Bf16Support.Describe(), StringComparison.Ordinal);
+            if (Bf16Support.CpuHasBf16)
+            {
+                Assert.True(Bf16Support.MeasuredSpeedup > 0);
+                Assert.Contains("× fp32's speed", Bf16Support.Describe(measure: true), StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.True(double.IsNaN(Bf16Support.MeasuredSpeedup));   // nothing measured without bfloat16 instructions
+            }
 
             // A CPU without bfloat16, as the fallback shows it: auto is fp32; the explicit settings are kept.
             using (Bf16Support.ForceFallback())
