@@ -17,7 +17,7 @@ internal static class BenchReport
 
     /// <summary>"CPU, N logical CPUs, T threads, bfloat16 B[, load average L]; .NET x, TorchSharp y" (B: <see cref="FastRcnn.Runtime.Bf16Support.Describe"/>).</summary>
     public static string MachineLine(int threads) =>
-        $"{CpuModel()}, {Environment.ProcessorCount} logical CPUs, {threads} threads, bfloat16 {FastRcnn.Runtime.Bf16Support.Describe()}{LoadAverage()}; .NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
+        $"{CpuModel()}, {Environment.ProcessorCount} logical CPUs, {threads} threads, bfloat16 {FastRcnn.Runtime.Bf16Support.Describe(measure: true)}{LoadAverage()}; .NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
 
     /// <summary>", load average L" (the 1-minute figure of /proc/loadavg when the line is written: other work on the machine), or "".</summary>
     private static string LoadAverage() => File.Exists("/proc/loadavg")
