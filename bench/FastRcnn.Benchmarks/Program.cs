@@ -17,6 +17,10 @@ if (args.Length > 0 && args[0] == "proposals")
     return ProposalsComparison.Run(args[1..]);
 if (args.Length > 0 && args[0] == "anchors")
     return AnchorCoverage.Run(args[1..]);
+if (args.Length > 0 && args[0] == "serve")
+    return ServeBenchmark.Run(args[1..]);
+if (args.Length > 0 && args[0] == "distributed")
+    return DistributedReport.Run(args[1..]);
 if (args.Length > 0 && args[0] == "proposals-sweep")
     return ProposalsSweep.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);

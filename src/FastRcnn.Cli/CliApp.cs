@@ -24,6 +24,7 @@ public static class CliApp
         root.Subcommands.Add(ExportWeightsCommand.Build());
         root.Subcommands.Add(ConvertWeightsCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         return root;
     }
 

@@ -24,9 +24,14 @@ public static class DataCommands
         var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same bytes.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (0: all processors); output does not depend on it." };
         var force = new Option<bool>("--force") { Description = "Replace a dataset already in --out." };
+        var sizes = new Option<int[]?>("--image-size")
+        {
+            Description = "Smallest and largest image side in pixels, each of W, H uniform between them (default 320 500); one number: every image that size, square.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("shapes", "Generate the Shapes benchmark: 8 shape classes on cluttered, textured backgrounds, VOC layout, deterministic per seed.")
         {
-            outDir, train, test, seed, threads, force,
+            outDir, train, test, seed, threads, force, sizes,
         };
         command.SetAction(parse =>
         {
@@ -38,6 +43,12 @@ public static class DataCommands
                 Threads = parse.GetValue(threads),
                 Overwrite = parse.GetValue(force),
             };
+            if (parse.GetValue(sizes) is { Length: > 0 } range)
+            {
+                if (range.Length > 2 || range.Any(s => s < 16) || range[0] > range[^1])
+                    return Fail("--image-size takes one side, or the smallest and the largest side (each ≥ 16, smallest first)");
+                options = options with { MinImageSize = range[0], MaxImageSize = range[^1] };
+            }
             var root = parse.GetValue(outDir)!;
             if (options.TrainImages < 0 || options.TestImages < 0 || options.TrainImages + options.TestImages == 0)
             {

@@ -72,6 +72,8 @@ public static class DemoCommand
                 var plan = parse.GetValue(schedule) is { } s
                     ? Enum.TryParse<TrainingSchedule>(s, ignoreCase: true, out var parsed) ? parsed : throw new ArgumentException($"--schedule must be joint or alternating, got '{s}'")
                     : TrainingSchedule.Joint;
+                if (arch.UsesSvmStage())
+                    throw new ArgumentException($"the demo runs fast-rcnn or faster-rcnn; train {arch.Name()} with 'fastrcnn train --architecture {arch.Name()}'");
                 if (plan == TrainingSchedule.Alternating && arch != DetectorArchitecture.FasterRcnn)
                     throw new ArgumentException("--schedule alternating is for --architecture faster-rcnn");
                 return Task.FromResult(Run(Path.GetFullPath(parse.GetValue(outDir)!), settings, parse.GetValue(seed), weights, parse.GetValue(cacheDir), arch, plan, cancel));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using FastRcnn.Data;
+using FastRcnn.Distributed;
 using FastRcnn.Evaluation;
 using FastRcnn.IO;
 using FastRcnn.Imaging;
@@ -51,18 +52,23 @@ public static class EvalCommand
                 string? detectionsFile = parse.GetValue(detections);
                 if (modelDir is null && detectionsFile is null) throw new ArgumentException("give --model (to run detection) or --detections (a results file)");
                 string output = parse.GetValue(outDir) ?? Path.Combine(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(detectionsFile!))!, $"eval-{splitName}");
-                using var outputLock = DirectoryLock.Acquire(output);
+                using var outputLock = Distribution.IsLead ? DirectoryLock.Acquire(output) : null;   // rank 0 writes the results
                 IReadOnlyList<Detection> dets;
                 if (detectionsFile is not null)
                 {
+                    if (!Distribution.IsLead) return 0;   // nothing to share: rank 0 evaluates the file
                     dets = ResultFiles.ReadCoco(detectionsFile, ds);
                 }
                 else
                 {
                     using var detector = Detector.Load(modelDir!, scales.Read(parse) with { Precision = precision.Read(parse) ?? Precision.Fp32 });
                     var spec = parse.GetValue(proposals) is { } text ? ProposalSpec.Parse(text) : detector.NeedsProposals ? ProposalSpec.SelectiveSearch : ProposalSpec.Rpn;
+                    // Selective search for 'auto' runs once: rank 0 fills the cache, the other ranks then read it.
+                    if (!Distribution.IsLead) Distribution.Communicator.Barrier();
                     var source = ProposalSource(spec, detector, ds, parse.GetValue(cacheDir));
-                    var run = Detect(detector, ds, source, output, CancellationToken.None);
+                    if (Distribution.IsLead && Distribution.IsDistributed) Distribution.Communicator.Barrier();
+                    var run = Detect(detector, ds, source, output, CancellationToken.None, Distribution.Communicator);
+                    if (!Distribution.IsLead) return 0;
                     dets = run.Detections;
                     AnsiConsole.MarkupLine($"detection ({detector.Precision.Name()}): {run.Times.Total.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms per image " +
                         $"(proposals {run.Times.Proposals.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms)");
@@ -83,15 +89,20 @@ public static class EvalCommand
     /// Runs <paramref name="detector"/> over <paramref name="ds"/> with a progress bar and writes the detections
     /// as COCO results JSON (<c>detections_coco.json</c>, with the dataset's category ids) into <paramref name="output"/>.
     /// </summary>
-    internal static SplitDetections Detect(Detector detector, DetectionDataset ds, Func<ImageRecord, Tensor?>? proposals, string output, CancellationToken cancel)
+    /// <remarks>With a <paramref name="communicator"/> of several processes each detects its share and only rank 0 writes.</remarks>
+    internal static SplitDetections Detect(Detector detector, DetectionDataset ds, Func<ImageRecord, Tensor?>? proposals, string output, CancellationToken cancel,
+        ICommunicator? communicator = null)
     {
+        communicator ??= SingleProcess.Instance;
         SplitDetections run = null!;
         AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"detecting ({ds.Images.Count} images)", maxValue: ds.Images.Count);
-                run = DatasetDetection.Run(detector, ds, proposals, new Progress<int>(n => task.Value = n), cancel);
+                if (communicator.Size > 1) task.Description = $"detecting ({ds.Images.Count} images, every {communicator.Size}th on this rank)";
+                run = DatasetDetection.Run(detector, ds, proposals, new Progress<int>(n => task.Value = n), cancel, communicator);
             });
+        if (communicator.Rank != 0) return run;
         Directory.CreateDirectory(output);
         ResultFiles.WriteCoco(Path.Combine(output, "detections_coco.json"), run.Detections, ds.CategoryIds);
         return run;

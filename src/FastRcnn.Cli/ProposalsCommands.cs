@@ -48,14 +48,17 @@ public static class ProposalsCommands
         {
             using var imageLimit = search.Input.ApplyImageLimit(parse);
             var run = search.Read(parse);
-            using var outputLock = DirectoryLock.AcquireFor(output);
+            using var outputLock = Distribution.IsLead ? DirectoryLock.AcquireFor(output) : null;   // rank 0 writes the file
             var ds = DatasetLoader.Load(datasetPath, parse.GetValue(splitOption), search.Input.LoadOptions(parse));
             DataStatsView.WarnSizeMismatches(ds);
             AnsiConsole.MarkupLine($"[bold]{ds.Images.Count}[/] images of [blue]{Markup.Escape(ds.Source)}[/] ({Markup.Escape(ds.Split)}); " +
                                    $"{Markup.Escape(run.Search.Fingerprint())}");
             string journal = DatasetProposals.JournalPath(output);
             if (File.Exists(journal)) AnsiConsole.MarkupLine($"[yellow]resuming:[/] {Markup.Escape(journal)} holds finished images of an earlier run");
-            var stats = WithProgress(ds.Images.Count, "selective search", p => DatasetProposals.Export(ds, output, run, p, cancel));
+            if (Distribution.IsDistributed)
+                AnsiConsole.MarkupLine($"{Distribution.Communicator.Size} processes: each searches every {Distribution.Communicator.Size}th image, rank 0 writes the file");
+            var stats = WithProgress(ds.Images.Count, "selective search",
+                p => DatasetProposals.Export(ds, output, run, p, cancel, Distribution.Communicator));
             PrintStats(stats, output);
             return 0;
         }

@@ -29,7 +29,7 @@ public static class TrainCommand
         public required Option<double?> Lr, Gamma, Flip, Momentum, WeightDecay;
         public required Option<int[]?> Steps, Scales, AlternatingIters;
         public required Option<bool> MultiScale, AnyOrientation, PermuteChannels, NoPrefetch, Force;
-        public required Option<bool> AllowPartialWeights;
+        public required Option<bool> AllowPartialWeights, ScaleLr;
         public required InputOptions Input;
         public required Option<bool?> RetainMemory;
         public required PrecisionOption Precision;
@@ -43,7 +43,7 @@ public static class TrainCommand
             Split = new("--split") { Description = "Split to train on (VOC: ImageSets/Main/<split>.txt; default: every annotation)." },
             ValSplit = new("--val-split") { Description = "Split for periodic validation (RoI accuracy and loss; with --validate-every)." },
             Proposals = new("--proposals") { Description = "An .npz with one float32 (R,4) x1,y1,x2,y2 array per image id (original pixels), or 'auto' (selective search, fast mode). Not used by faster-rcnn (its RPN proposes)." },
-            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals) or faster-rcnn (a region proposal network on the shared features)." },
+            Architecture = new("--architecture") { Description = "fast-rcnn (default; external proposals), faster-rcnn (a region proposal network on the shared features) or rcnn (warped regions through the whole network, then feature cache, SVMs and box regressors; 128-window batches: 4 images × 32, 25% foreground, background IoU [0, 0.5))." },
             Schedule = new("--schedule") { Description = "faster-rcnn: joint (approximate joint training, default) or alternating (the paper's 4 steps)." },
             AlternatingIters = new("--alternating-iters") { Description = "faster-rcnn alternating: iterations of the 4 steps (default: --iters each).", AllowMultipleArgumentsPerToken = true },
             CacheDir = new("--cache-dir") { Description = "Proposal cache folder for 'auto' (default ~/.cache/fastrcnn/proposals, or $FASTRCNN_CACHE)." },
@@ -63,7 +63,8 @@ public static class TrainCommand
             Seed = new("--seed") { Description = "Seed of everything (weights, data order, flips, scales, RoI sampling, dropout)." },
             CheckpointEvery = new("--checkpoint-every") { Description = "Write a checkpoint every N iterations (0: only at the end)." },
             ValidateEvery = new("--validate-every") { Description = "Validate on --val-split every N iterations." },
-            ImagesPerBatch = new("--images-per-batch") { Description = "N, images per mini-batch (paper: 2)." },
+            ImagesPerBatch = new("--images-per-batch") { Description = "N, images per mini-batch (paper: 2); under mpiexec -n P, per process (global batch P·N)." },
+            ScaleLr = new("--scale-lr") { Description = "Under mpiexec -n P: multiply the learning rate by P (the linear scaling rule for the P-times larger global batch)." },
             RoisPerImage = new("--rois-per-image") { Description = "RoIs sampled per image (paper: 64)." },
             Threads = new("--threads") { Description = "CPU threads (default: all processors)." },
             Lr = new("--lr") { Description = "Base learning rate (paper: 0.001; biases 2×)." },
@@ -94,7 +95,7 @@ public static class TrainCommand
         {
             a.Dataset, a.Split, a.ValSplit, a.Proposals, a.Architecture, a.Schedule, a.AlternatingIters, a.CacheDir, a.Backbone, a.Weights, a.AllowPartialWeights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
             a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
-            a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory, a.Precision.Option,
+            a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory, a.ScaleLr, a.Precision.Option,
         };
         a.Input.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, a, cancel)));
@@ -115,8 +116,17 @@ public static class TrainCommand
             if (parse.GetValue(a.Resume) is { } run && AlternatingTrainView.IsAlternatingRun(run)) return AlternatingTrainView.Resume(run, interrupt, cancel);
             TrainingCheckpoint? checkpoint = parse.GetValue(a.Resume) is { } resume ? TrainingCheckpoint.Read(ResolveCheckpoint(resume)) : null;
             var options = ResolveOptions(parse, a, checkpoint);
-            using var outputLock = DirectoryLock.Acquire(outDir);   // one run per --out, for the whole run
-            if (checkpoint is null) CheckFreshOutput(outDir, parse.GetValue(a.Force));
+            var communicator = Distribution.Communicator;
+            if (parse.GetValue(a.ScaleLr))
+            {
+                if (checkpoint is not null) throw new ArgumentException("--scale-lr is not for --resume: the checkpoint's learning rate is already the run's.");
+                options = options with { LearningRate = options.LearningRate * communicator.Size };
+            }
+            // Rank 0 writes the run (and locks --out); the other ranks write nothing.
+            using var outputLock = Distribution.IsLead ? DirectoryLock.Acquire(outDir) : null;
+            if (checkpoint is null && Distribution.IsLead) CheckFreshOutput(outDir, parse.GetValue(a.Force));
+            if (Distribution.IsDistributed && options.Architecture.UsesSvmStage())
+                throw new ArgumentException("R-CNN's SVM stage runs in one process; under mpiexec train fast-rcnn or faster-rcnn (joint).");
             CpuRuntime.RetainFreedMemory(parse.GetValue(a.RetainMemory) ?? BackboneFactory.Spec(options.Backbone).Name == "small");
 
             string datasetPath = options.Dataset ?? throw new ArgumentException("--dataset is required (or \"dataset\" in --config).");
@@ -131,8 +141,14 @@ public static class TrainCommand
             DataStatsView.WarnSizeMismatches(dataset);
             options.CheckImageSizes(dataset.Images);
             if (options.Architecture.ProposesRegions() && options.Schedule == TrainingSchedule.Alternating)
+            {
+                if (Distribution.IsDistributed) throw new ArgumentException("the alternating schedule runs in one process; under mpiexec use --schedule joint.");
                 return AlternatingTrainView.Run(dataset, options, outDir, resumed: false, interrupt, cancel);
+            }
+            // Selective search for 'auto' runs once: rank 0 fills the cache, the other ranks then read it.
+            if (!Distribution.IsLead) communicator.Barrier();
             IProposalSource proposals = proposalSpec.IsExternal ? OpenProposals(proposalSpec, dataset, parse.GetValue(a.CacheDir), "training", cancel) : EmptyProposals.Instance;
+            if (Distribution.IsLead && Distribution.IsDistributed) communicator.Barrier();
 
             using var model = options.CreateModel(dataset.NumClasses);
             if (checkpoint is null && options.Weights is { } weights)
@@ -143,7 +159,7 @@ public static class TrainCommand
                     (report.Unexpected.Count > 0 ? $", {report.Unexpected.Count} unused" : ""));
                 CheckTrunkShare(report, options.Backbone, parse.GetValue(a.AllowPartialWeights));
             }
-            using var trainer = new Trainer(model, dataset, proposals, options, outDir);
+            using var trainer = new Trainer(model, dataset, proposals, options, Distribution.IsLead ? outDir : null, communicator);
             if (checkpoint is not null)
             {
                 using (checkpoint) trainer.Restore(checkpoint);
@@ -156,8 +172,15 @@ public static class TrainCommand
                 $"for {options.Iterations} iterations, seed {options.Seed}, scales [{string.Join(", ", options.Scales)}] max {options.MaxSize}, " +
                 $"lr {options.LearningRate} (×{options.LearningRateGamma} after [{string.Join(", ", options.LearningRateSteps)}]), {options.DescribeAugmentation()}");
             AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Architecture.Name())} {Markup.Escape(options.Backbone)}[/] {Markup.Escape(schedule)} → [blue]{Markup.Escape(outDir)}[/]");
+            if (Distribution.IsDistributed)
+                AnsiConsole.MarkupLine($"data-parallel: {communicator.Size} processes × {options.ImagesPerBatch} images = {communicator.Size * options.ImagesPerBatch} images per global batch");
 
-            var result = TrainingProgressView.Run(trainer, cancel);
+            var result = Distribution.IsLead ? TrainingProgressView.Run(trainer, cancel) : trainer.Run(cancel);
+            int stepsRun = trainer.Log.Steps.Count(s => s.Iteration > (checkpoint?.Iteration ?? 0));
+            if (Distribution.IsDistributed && stepsRun > 0)
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"allreduce: {trainer.AllReduceBytes / 1e6:F1} MB per iteration, {1000 * trainer.AllReduceSeconds / stepsRun:F1} ms per iteration on average " +
+                    $"(and {1000 * trainer.WaitSeconds / stepsRun:F1} ms waiting for the slowest rank)"));
             if (result.Cancelled)
             {
                 AnsiConsole.MarkupLine($"[yellow]stopped at iteration {result.Iterations}[/], checkpoint [blue]{Markup.Escape(result.LastCheckpoint ?? "(none)")}[/]; " +
@@ -167,6 +190,7 @@ public static class TrainCommand
             AnsiConsole.MarkupLine($"done: {result.Iterations} iterations in {result.Seconds:F0} s, final loss {result.FinalLoss:F3}" +
                 (result.SkippedImages > 0 ? $", {result.SkippedImages} batch images without RoIs skipped" : "") +
                 $"; model in [blue]{Markup.Escape(outDir)}[/]");
+            if (options.Architecture.UsesSvmStage()) RunSvmStage(model, dataset, proposals, options, outDir, cancel);
             return 0;
         }
         catch (TrainingDivergedException e)
@@ -183,6 +207,34 @@ public static class TrainCommand
             Fail("interrupted before training began; nothing to resume");
             return interrupt.ExitCode;
         }
+    }
+
+    /// <summary>R-CNN's stages after fine-tuning (<see cref="SvmStageTraining"/>): feature cache, SVMs, box regressors; the model is saved again with them.</summary>
+    private static void RunSvmStage(Modeling.TwoStageModel model, DetectionDataset dataset, IProposalSource proposals, TrainingOptions options,
+        string outDir, CancellationToken cancel)
+    {
+        SvmStageTrainingResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var features = ctx.AddTask("caching features (fc7, pool5)", maxValue: dataset.Images.Count);
+                var svms = ctx.AddTask("SVMs with hard-negative mining", maxValue: dataset.Images.Count);
+                var progress = new Progress<SvmStageProgress>(p =>
+                {
+                    var task = p.Step == "features" ? features : svms;
+                    task.MaxValue = Math.Max(p.Total, 1);
+                    task.Value = Math.Max(task.Value, p.Done);
+                });
+                result = SvmStageTraining.Run(model, dataset, proposals, options, outDir, progress: progress, cancellation: cancel);
+                features.Value = features.MaxValue;
+                svms.Value = svms.MaxValue;
+            });
+        var r = result!;
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"feature cache: {r.Cache.Count} images, {r.Cache.TotalBytes / 1e6:F1} MB in [blue]{Markup.Escape(r.Cache.Directory)}[/] ({r.CacheTime.TotalSeconds:F0} s); " +
+            $"SVMs {r.Report.SvmTime.TotalSeconds:F1} s ({r.Report.Svms.Sum(s => s.Negatives)} hard negatives), box regressors {r.Report.RegressionTime.TotalSeconds:F1} s; " +
+            $"model with its SVM stage in [blue]{Markup.Escape(outDir)}[/]"));
     }
 
     /// <summary>The command that continues an interrupted run: <c>fastrcnn train --resume OUT --out OUT</c> and the options a checkpoint does not hold.</summary>
@@ -209,7 +261,12 @@ public static class TrainCommand
         if (backbone is not null) o = o with { Backbone = backbone };
         if (parse.GetValue(a.Dataset) is { } dataset) o = o with { Dataset = Path.GetFullPath(dataset) };
         if (parse.GetValue(a.Split) is { } split) o = o with { Split = split };
-        if (parse.GetValue(a.Architecture) is { } architecture) o = o with { Architecture = DetectorArchitectures.Parse(architecture) };
+        if (parse.GetValue(a.Architecture) is { } architecture)
+        {
+            o = o with { Architecture = DetectorArchitectures.Parse(architecture) };
+            // R-CNN's own fine-tuning batches, unless a config or checkpoint says otherwise (explicit flags below still do).
+            if (o.Architecture == DetectorArchitecture.Rcnn && checkpoint is null && config is null) o = o.WithRcnnFineTuning();
+        }
         if (parse.GetValue(a.Schedule) is { } schedule)
             o = o with { Schedule = Enum.TryParse<TrainingSchedule>(schedule, ignoreCase: true, out var s) ? s : throw new ArgumentException($"--schedule must be joint or alternating, got '{schedule}'.") };
         if (parse.GetValue(a.AlternatingIters) is { Length: > 0 } alternating) o = o with { AlternatingIterations = alternating };

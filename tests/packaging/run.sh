@@ -119,6 +119,8 @@ echo "$info"
 grep -Eq "^FastRcnn +$version(\+[0-9a-f]+)?\$" <<< "$info" || fail "fastrcnn info does not show version $version"
 grep -Eq '^native check .*= 4$' <<< "$info" || fail "fastrcnn info: libtorch does not compute"
 grep -Eq '^weights small-shapesnet +/.*small-shapesnet.safetensors$' <<< "$info" || fail "fastrcnn info: the tool lacks its built-in weights"
+serve_help=$(cd "$work" && "$tools/fastrcnn" serve --help 2>&1) || { echo "$serve_help"; fail "fastrcnn serve --help"; }
+grep -q -- '--workers' <<< "$serve_help" || fail "fastrcnn serve --help does not list --workers (the tool lacks FastRcnn.Serving?)"
 
 step="model (fastrcnn data shapes, train)"
 (cd "$work" && "$tools/fastrcnn" data shapes --out "$work/shapes" --train 4 --test 1 --seed 0 \

@@ -158,6 +158,7 @@ public static class ModelCompression
             foreach (var (layer, factor) in factors)
                 compressed.BoxHead.SetFactors(layer, factor.First, factor.Second, factor.Bias!);
             compressed.SetFrozenPrefixes(model.FrozenPrefixes);
+            compressed.SvmStage = model.SvmStage?.Clone();   // R-CNN: its SVMs and regressors score the factored fc7 and the same pool5
             if (!model.training) compressed.eval();
             return new CompressedModel(compressed, new CompressionReport(reports));
         }

@@ -86,7 +86,7 @@ internal static class DatasetChecks
     }
 
     /// <summary>
-    /// Reads an image file's header without decoding pixels (<see cref="ImageIO.ReadHeader"/>: the displayed size,
+    /// Reads an image file's header without decoding pixels (<see cref="ImageIO.ReadHeader(string)"/>: the displayed size,
     /// EXIF orientation applied), or with <paramref name="verifyPixels"/> decodes it fully.
     /// Returns null with a reason when the file is missing or not a decodable image.
     /// </summary>

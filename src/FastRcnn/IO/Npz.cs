@@ -22,7 +22,10 @@ public static partial class Npz
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
-    /// <summary>Writes the arrays (key → array) atomically (<see cref="AtomicFile"/>).</summary>
+    /// <summary>The time stamp of every entry (ZIP's earliest date): the same arrays give the same bytes, whenever and wherever written.</summary>
+    private static readonly DateTimeOffset EntryTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Writes the arrays (key → array) atomically (<see cref="AtomicFile"/>); equal arrays give equal files.</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> arrays) =>
         AtomicFile.Write(path, file =>
         {
@@ -31,7 +34,9 @@ public static partial class Npz
             {
                 if (array.Count != array.Data.Length)
                     throw new ArgumentException($"array '{key}': shape [{string.Join(", ", array.Shape)}] needs {array.Count} values, has {array.Data.Length}");
-                using var stream = zip.CreateEntry(key + ".npy", CompressionLevel.Fastest).Open();
+                var entry = zip.CreateEntry(key + ".npy", CompressionLevel.Fastest);
+                entry.LastWriteTime = EntryTime;
+                using var stream = entry.Open();
                 WriteNpy(stream, array);
             }
         });

@@ -13,10 +13,17 @@ public sealed class ImageDecodeException : IOException
 {
     /// <summary>Creates the exception for <paramref name="source"/> with the reason <paramref name="problem"/>.</summary>
     public ImageDecodeException(string source, string problem, Exception? inner = null)
+        : this(source, problem, ImageDecodeFailure.Corrupt, inner)
+    {
+    }
+
+    /// <summary>Creates the exception for <paramref name="source"/> with the reason <paramref name="problem"/> of kind <paramref name="failure"/>.</summary>
+    public ImageDecodeException(string source, string problem, ImageDecodeFailure failure, Exception? inner = null)
         : base($"Cannot decode image '{source}': {problem}", inner)
     {
         ImageSource = source;
         Problem = problem;
+        Failure = failure;
     }
 
     /// <summary>The file path or name of the image that failed.</summary>
@@ -24,4 +31,7 @@ public sealed class ImageDecodeException : IOException
 
     /// <summary>What is wrong with it, in words.</summary>
     public string Problem { get; }
+
+    /// <summary>What is wrong with it, as a kind a program can branch on.</summary>
+    public ImageDecodeFailure Failure { get; }
 }

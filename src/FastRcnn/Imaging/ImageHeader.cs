@@ -1,6 +1,6 @@
 namespace FastRcnn.Imaging;
 
-/// <summary>What an image file's header says (<see cref="ImageIO.ReadHeader"/>), without decoding pixels.</summary>
+/// <summary>What an image file's header says (<see cref="ImageIO.ReadHeader(string)"/>), without decoding pixels.</summary>
 /// <param name="Width">Width of the decoded image: displayed orientation, <see cref="Orientation"/> applied.</param>
 /// <param name="Height">Height of the decoded image, displayed orientation.</param>
 /// <param name="Orientation">The EXIF orientation tag (<see cref="ExifOrientation"/>; 1 when there is none).</param>

@@ -13,7 +13,7 @@ namespace FastRcnn.Imaging;
 /// Decoding returns the image as displayed: the EXIF orientation is applied (<see cref="ExifOrientation"/>,
 /// as browsers, annotation tools and detectron2's <c>read_image</c> do, so boxes drawn on the displayed
 /// image fit), with no colour-profile conversion; grey and palette images are expanded to RGB; an alpha
-/// channel is dropped (not composited). Sizes (<see cref="ReadHeader"/>, <see cref="TryReadSize"/>) are
+/// channel is dropped (not composited). Sizes (<see cref="ReadHeader(string)"/>, <see cref="TryReadSize"/>) are
 /// displayed sizes too. An image of more than <see cref="MaxPixels"/> pixels is refused from its header,
 /// before any pixel memory is allocated. Every decoding failure is an <see cref="ImageDecodeException"/>
 /// naming the source. File writes are atomic: the bytes go to a temporary file in the target
@@ -37,7 +37,7 @@ public static class ImageIO
     /// <summary>
     /// The most pixels (W·H) an image may have: larger ones are refused with an <see cref="ImageDecodeException"/>
     /// naming the file, its size and this limit, checked from the header before anything is allocated — by every
-    /// decode and by <see cref="ReadHeader"/> (so dataset loading finds such files up front). Process-wide, default
+    /// decode and by <see cref="ReadHeader(string)"/> (so dataset loading finds such files up front). Process-wide, default
     /// <see cref="DefaultMaxPixels"/>; <see cref="LimitPixels"/> overrides it for one operation (the CLI's
     /// <c>--max-image-pixels</c>).
     /// </summary>
@@ -86,10 +86,10 @@ public static class ImageIO
     {
         ArgumentNullException.ThrowIfNull(encoded);
         if (encoded.Length == 0)
-            throw new ImageDecodeException(sourceName, "the data is empty (0 bytes).");
+            throw new ImageDecodeException(sourceName, "the data is empty (0 bytes).", ImageDecodeFailure.Empty);
         using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var created);
         if (codec is null)
-            throw new ImageDecodeException(sourceName, DescribeCreateFailure(created, encoded, encoded.Length));
+            throw new ImageDecodeException(sourceName, DescribeCreateFailure(created, encoded, encoded.Length), ImageDecodeFailure.NotAnImage);
         return DecodePixels(codec, sourceName, encoded.Length);
     }
 
@@ -134,13 +134,29 @@ public static class ImageIO
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image file not found", path);
         using var file = File.OpenRead(path);
         int length = (int)Math.Min(file.Length, int.MaxValue);
-        if (length == 0) throw new ImageDecodeException(path, "the data is empty (0 bytes).");
+        if (length == 0) throw new ImageDecodeException(path, "the data is empty (0 bytes).", ImageDecodeFailure.Empty);
         var head = new byte[Math.Min(8, length)];
         file.ReadExactly(head);
         file.Position = 0;
         using var codec = SKCodec.Create(file, out var created)   // takes the stream (and closes it when it fails)
-            ?? throw new ImageDecodeException(path, DescribeCreateFailure(created, head, length));
+            ?? throw new ImageDecodeException(path, DescribeCreateFailure(created, head, length), ImageDecodeFailure.NotAnImage);
         return Header(codec, path);
+    }
+
+    /// <summary>
+    /// Reads only the header of an encoded image in memory: its displayed size, EXIF orientation and format, with the
+    /// same checks as <see cref="ReadHeader(string)"/> (a recognised format, a valid size, at most <see cref="MaxPixels"/>
+    /// pixels) and no pixel memory allocated — for refusing a decompression bomb before decoding it.
+    /// <paramref name="sourceName"/> names the data in error messages.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The data is empty, not a recognised image, its header gives no valid size, or more than <see cref="MaxPixels"/> pixels.</exception>
+    public static ImageHeader ReadHeader(byte[] encoded, string sourceName = "<bytes>")
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.Length == 0) throw new ImageDecodeException(sourceName, "the data is empty (0 bytes).", ImageDecodeFailure.Empty);
+        using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var created)
+            ?? throw new ImageDecodeException(sourceName, DescribeCreateFailure(created, encoded, encoded.Length), ImageDecodeFailure.NotAnImage);
+        return Header(codec, sourceName);
     }
 
     /// <summary>Writes <paramref name="image"/> as PNG to <paramref name="path"/> (atomic; creates the directory).</summary>
@@ -185,12 +201,12 @@ public static class ImageIO
         int w = codec.Info.Width, h = codec.Info.Height;
         string format = codec.EncodedFormat.ToString().ToUpperInvariant();
         if (w <= 0 || h <= 0)
-            throw new ImageDecodeException(source, $"the {format} header gives an invalid size {w}x{h}.");
+            throw new ImageDecodeException(source, $"the {format} header gives an invalid size {w}x{h}.", ImageDecodeFailure.InvalidSize);
         long limit = MaxPixels;
         if ((long)w * h > limit)
             throw new ImageDecodeException(source, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"the {format} header declares {w}x{h} pixels ({w * (double)h / 1e6:0.#} megapixels), more than the limit of {limit} " +
-                $"({limit / 1e6:0.#} megapixels; --max-image-pixels raises it)."));
+                $"({limit / 1e6:0.#} megapixels; --max-image-pixels raises it)."), ImageDecodeFailure.TooManyPixels);
         int orientation = (int)codec.EncodedOrigin is >= 1 and <= 8 and var o ? o : ExifOrientation.Normal;
         var (dw, dh) = ExifOrientation.DisplayedSize(w, h, orientation);
         return new ImageHeader(dw, dh, orientation, format);
@@ -202,7 +218,7 @@ public static class ImageIO
         int w = codec.Info.Width, h = codec.Info.Height;
         string format = header.Format;
         if (4L * w * h > Array.MaxLength)
-            throw new ImageDecodeException(source, $"the {format} image is too large to decode ({w}x{h}).");
+            throw new ImageDecodeException(source, $"the {format} image is too large to decode ({w}x{h}).", ImageDecodeFailure.TooManyPixels);
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var rgba = new byte[4 * w * h];
         var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
@@ -216,7 +232,7 @@ public static class ImageIO
                     $"the {format} data ends early: the file is truncated ({byteCount} bytes for a {w}x{h} image).",
                 SKCodecResult.ErrorInInput => $"the {format} data is corrupt ({w}x{h}, {byteCount} bytes).",
                 _ => $"the {format} decoder failed ({result}).",
-            });
+            }, result == SKCodecResult.IncompleteInput ? ImageDecodeFailure.Truncated : ImageDecodeFailure.Corrupt);
         return ExifOrientation.Apply(SkiaPixels.FromRgba(rgba, w, h), header.Orientation);
     }
 

@@ -133,7 +133,8 @@ public sealed class Detector : IDisposable
         using var image = _transform.Apply(rgb);
         clock.Lap(DetectionStage.Conv);
         using var predictions = Model.Predict(image, proposals, new PredictOptions(Options.CanonicalRoiSize, Options.Deduplicate), clock);
-        using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes, Options.Postprocess);
+        using var detections = DetectionPostprocessor.Run(predictions.Probabilities, predictions.Boxes,
+            Options.Postprocess ?? (Model.SvmStage is not null ? Modeling.Svm.SvmStage.DefaultPostprocess : null));
         var objects = ToObjects(detections);
         clock.Lap(DetectionStage.Nms);
         var times = new StageTimes(clock[DetectionStage.Proposals], clock[DetectionStage.Conv], clock[DetectionStage.RoiPooling],

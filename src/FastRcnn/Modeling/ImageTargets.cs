@@ -13,7 +13,12 @@ namespace FastRcnn.Modeling;
 /// <param name="GtIgnore">
 /// (G) bool, or null for none: crowd/ignore regions, left out of matching and never added as RoIs.
 /// </param>
-public sealed record ImageTargets(Tensor ProposalBoxes, Tensor GtBoxes, Tensor GtClasses, Tensor? GtIgnore = null)
+/// <param name="SampleKey">
+/// Null, or the image's own key of random draws: then its RoI sampling, anchor sampling and dropout draw from generators
+/// seeded by the key alone, whatever the other images of the batch (the trainer keys each image by its place in the
+/// run's stream of images, so P processes with N images each draw what one process with N·P draws).
+/// </param>
+public sealed record ImageTargets(Tensor ProposalBoxes, Tensor GtBoxes, Tensor GtClasses, Tensor? GtIgnore = null, long? SampleKey = null)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="what"/> when a shape or dtype is wrong.</summary>
     public void Validate(string what, int numClasses)

@@ -49,6 +49,9 @@ public sealed record ModelInfo(
 
     /// <summary>SHA-256 (hex) of the class names as saved, one per line (<c>classes_sha256</c>; null in versions 1 and 2).</summary>
     public string? ClassesSha256 { get; init; }
+
+    /// <summary>SHA-256 of the SVM stage file (<see cref="Svm.SvmStage.FileName"/>; R-CNN), or null when the model has none.</summary>
+    public string? SvmStageSha256 { get; init; }
 }
 
 /// <summary>A model read back by <see cref="ModelFiles.Load"/> and its description.</summary>
@@ -109,6 +112,12 @@ public static class ModelFiles
             ["classes_sha256"] = Sha256OfClasses(classNames),
             ["training_config"] = trainingConfig?.DeepClone(),
         };
+        if (model.SvmStage is { } svm)
+        {
+            string svmPath = Path.Combine(directory, Svm.SvmStage.FileName);
+            svm.Save(svmPath);
+            json["svm_stage_sha256"] = Sha256OfFile(svmPath);
+        }
         if (compression is not null) json["compression"] = compression.DeepClone();
         if (model.Rpn is { } rpn) json["rpn"] = JsonSerializer.SerializeToNode(rpn.Options, RpnJson);
         AtomicFile.WriteAllText(Path.Combine(directory, InfoFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -130,7 +139,7 @@ public static class ModelFiles
         if (Directory.Exists(path))
         {
             var others = Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName)
-                .Where(n => n is not (WeightsFileName or InfoFileName)).Take(3).ToList();
+                .Where(n => n is not (WeightsFileName or InfoFileName or Svm.SvmStage.FileName)).Take(3).ToList();
             if (others.Count > 0)
                 throw new IOException($"{path}: exists and holds more than a model (e.g. {string.Join(", ", others)}); choose another directory or remove it");
         }
@@ -205,6 +214,7 @@ public static class ModelFiles
                 Version = version,
                 Rpn = ReadRpn(root["rpn"], architecture, Bad),
                 WeightsSha256 = Hash("weights_sha256"),
+                SvmStageSha256 = root["svm_stage_sha256"] is null ? null : Hash("svm_stage_sha256"),
                 ClassesSha256 = Hash("classes_sha256"),
             };
         }
@@ -286,6 +296,20 @@ public static class ModelFiles
             }
         }
         foreach (var value in file.Values) value.Dispose();
+        if (info.SvmStageSha256 is not null)
+        {
+            string svmPath = Path.Combine(directory, Svm.SvmStage.FileName);
+            if (!File.Exists(svmPath)) throw new FileNotFoundException($"{svmPath}: no such SVM stage file ({infoPath} names one)", svmPath);
+            if (Sha256OfFile(svmPath) != info.SvmStageSha256)
+                throw new InvalidDataException($"{svmPath}: the file's SHA-256 differs from svm_stage_sha256 in {infoPath}: the SVM stage is corrupted or was replaced.");
+            var stage = Svm.SvmStage.Load(svmPath);
+            if (stage.NumClasses != model.NumClasses || stage.Fc7Width != model.Fc7Width || stage.Pool5Width != model.Pool5Width)
+            {
+                stage.Dispose();
+                throw new InvalidDataException($"{svmPath}: {stage.NumClasses} classes, fc7 {stage.Fc7Width}, pool5 {stage.Pool5Width}; the model has {model.NumClasses}, {model.Fc7Width}, {model.Pool5Width}.");
+            }
+            model.SvmStage = stage;
+        }
         return new LoadedModel(model, info);
     }
 

@@ -27,6 +27,7 @@ public static class LossNames
 public sealed class NamedLosses : IDisposable
 {
     private readonly List<KeyValuePair<string, Tensor>> _losses = [];
+    private readonly Dictionary<string, double> _normalizers = [];
 
     /// <summary>The losses as (name, scalar tensor) pairs, in order.</summary>
     public IReadOnlyList<KeyValuePair<string, Tensor>> Items => _losses;
@@ -42,20 +43,30 @@ public sealed class NamedLosses : IDisposable
     /// <summary>Whether a loss named <paramref name="name"/> is present.</summary>
     public bool Contains(string name) => _losses.Any(l => l.Key == name);
 
-    /// <summary>Adds a scalar loss; names are unique.</summary>
-    public NamedLosses Add(string name, Tensor loss)
+    /// <summary>
+    /// What the loss named <paramref name="name"/> was divided by (e.g. R, the batch's RoIs, for a mean over them; 1 when
+    /// the loss was added without one). Data-parallel training weighs each process's loss by its share of the summed
+    /// normalisers, so that the summed gradients are those of one process with every image.
+    /// </summary>
+    public double NormalizerOf(string name) =>
+        Contains(name) ? _normalizers.GetValueOrDefault(name, 1) : throw new KeyNotFoundException($"No loss named '{name}' (have: {string.Join(", ", Names)}).");
+
+    /// <summary>Adds a scalar loss, a sum over the batch divided by <paramref name="normalizer"/> (<see cref="NormalizerOf"/>); names are unique.</summary>
+    public NamedLosses Add(string name, Tensor loss, double normalizer = 1)
     {
         if (Contains(name)) throw new ArgumentException($"Loss '{name}' is already present.", nameof(name));
         if (loss.numel() != 1) throw new ArgumentException($"Loss '{name}' must be a scalar, got {BoxOps.ShapeText(loss)}.", nameof(loss));
         _losses.Add(new(name, loss));
+        _normalizers[name] = normalizer;
         return this;
     }
 
     /// <summary>Adds every loss of <paramref name="other"/> (which keeps owning nothing: its tensors move here).</summary>
     public NamedLosses AddRange(NamedLosses other)
     {
-        foreach (var (name, loss) in other._losses) Add(name, loss);
+        foreach (var (name, loss) in other._losses) Add(name, loss, other.NormalizerOf(name));
         other._losses.Clear();
+        other._normalizers.Clear();
         return this;
     }
 
@@ -83,5 +94,6 @@ public sealed class NamedLosses : IDisposable
     {
         foreach (var (_, loss) in _losses) loss.Dispose();
         _losses.Clear();
+        _normalizers.Clear();
     }
 }

@@ -4,6 +4,7 @@ using FastRcnn.Modeling.ProposalGenerators;
 using FastRcnn.Modeling.RegionFeatures;
 using FastRcnn.Modeling.RoiHeads;
 using FastRcnn.Modeling.Rpn;
+using FastRcnn.Modeling.Svm;
 using FastRcnn.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -30,7 +31,7 @@ namespace FastRcnn.Modeling;
 /// The caller picks the mode: <c>train()</c> before <see cref="Loss"/>; <see cref="Predict(TestImage, Tensor?, PredictOptions?, StageClock?)"/>
 /// always runs as in <c>eval()</c>.</para>
 /// </remarks>
-public sealed class TwoStageModel : nn.Module
+public sealed class TwoStageModel : nn.Module, IRegionFeatureSource
 {
     [ComponentName(Name = "features")] private readonly Sequential _features;
     [ComponentName(Name = "roi_pool")] private readonly RoiPoolExtractor _roiPool;
@@ -53,7 +54,10 @@ public sealed class TwoStageModel : nn.Module
         _boxHead = new BoxHead(Spec.Fc6Inputs, Spec.Fc6Width, Spec.Fc7Width, generator, ranks: Options.HeadRanks);
         _predictor = new FastRcnnPredictor(Spec.Fc7Width, numClasses, generator);
         _sampler = new RoiSampler(Options.Sampler, seed + 1);
-        _roiHeads = new StandardRoiHeads(_roiPool, _boxHead, _predictor, _sampler, Options.BoxCoder, Options.BoxLossWeight);
+        IRegionFeatureExtractor extractor = Options.Architecture == DetectorArchitecture.Rcnn
+            ? new WarpedRegionExtractor(_features, Spec, batchSize: Options.WarpBatchSize)
+            : _roiPool;
+        _roiHeads = new StandardRoiHeads(extractor, _boxHead, _predictor, _sampler, Options.BoxCoder, Options.BoxLossWeight);
         // The RPN is built last, so that the other parts draw the same initial weights in every architecture.
         _rpn = Options.Architecture == DetectorArchitecture.FasterRcnn
             ? new RegionProposalNetwork(Spec.OutputChannels, 1 / Spec.SpatialScale, generator, Options.Rpn ?? RpnOptions.For(Spec), seed + 2)
@@ -96,6 +100,19 @@ public sealed class TwoStageModel : nn.Module
 
     /// <summary>The region proposal network (Faster R-CNN), or null.</summary>
     public RegionProposalNetwork? Rpn => _rpn;
+
+    /// <summary>
+    /// The post-hoc SVM stage of R-CNN and SPPnet (per-class SVMs on fc7, ridge box regressors on pool5), or null. When
+    /// set, inference scores every RoI with it instead of the softmax and the box predictor: the predictions' class
+    /// scores are SVM scores, not probabilities. The model disposes it with itself.
+    /// </summary>
+    public SvmStage? SvmStage { get; set; }
+
+    /// <summary>D5, the width of a region feature before fc6 (<see cref="IRegionFeatureExtractor.OutputWidth"/>).</summary>
+    public int Pool5Width => _roiHeads.Extractor.OutputWidth;
+
+    /// <summary>D7, the width of fc7.</summary>
+    public int Fc7Width => _boxHead.OutputWidth;
 
     /// <summary>
     /// What a training step trains (<see cref="TrainingPhase.Joint"/> by default; the alternating schedule switches it).
@@ -156,7 +173,7 @@ public sealed class TwoStageModel : nn.Module
         }
 
         using var scope = NewDisposeScope();
-        var features = Features(images);
+        var features = NeedsFeatureMap ? Features(images) : empty(0);
         clock?.Lap(DetectionStage.Conv);
         var source = new RegionSource(images, features);
         if (targets is not null)
@@ -184,7 +201,15 @@ public sealed class TwoStageModel : nn.Module
             clock?.Lap(DetectionStage.Proposals);
         }
         var rois = ProjectToLevels(boxes, sizes, test.CanonicalRoiSize);
-        var (scored, inverse) = test.Deduplicate ? _roiPool.Deduplicate(rois) : (rois, null);
+        var (scored, inverse) = test.Deduplicate ? _roiHeads.Extractor.Deduplicate(rois) : (rois, null);
+        if (SvmStage is { } svm)
+        {
+            var (pool5, fc7) = Pool5AndFc7(source, scored, clock);
+            if (inverse is not null) { pool5 = pool5.index_select(0, inverse); fc7 = fc7.index_select(0, inverse); }
+            var (svmScores, svmBoxes) = svm.Score(new RegionFeatureSet(pool5, fc7), boxes, height, width);
+            clock?.Lap(DetectionStage.Outputs);
+            return new ModelOutput(null, null, new RoiPredictions(boxes.MoveToOuterDisposeScope(), svmScores.MoveToOuterDisposeScope(), svmBoxes.MoveToOuterDisposeScope()));
+        }
         var (logits, deltas) = _roiHeads.Score(source, scored, clock);
         if (inverse is not null) { logits = logits.index_select(0, inverse); deltas = deltas.index_select(0, inverse); }
         var probabilities = nn.functional.softmax(logits, 1);
@@ -235,6 +260,48 @@ public sealed class TwoStageModel : nn.Module
     }
 
     /// <summary>
+    /// Region features of <paramref name="boxes"/> (R,4) in <paramref name="image"/>'s original pixels (clipped to it):
+    /// pool5 (R, <see cref="Pool5Width"/>), the extractor's output flattened, and fc7 (R, <see cref="Fc7Width"/>) after
+    /// its ReLU; each box is taken from its pyramid level as in <see cref="Predict(TestImage, Tensor?, PredictOptions?, StageClock?)"/>.
+    /// Runs without gradients and with dropout off, whatever the mode (<see cref="IRegionFeatureSource"/>).
+    /// </summary>
+    public RegionFeatureSet RegionFeatures(TestImage image, Tensor boxes, PredictOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (boxes.dim() != 2 || boxes.shape[1] != 4)
+            throw new ArgumentException($"Boxes must be (R,4), got {BoxOps.ShapeText(boxes)}.", nameof(boxes));
+        options ??= new PredictOptions();
+        using var noGrad = no_grad();
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            var sizes = image.Levels.Select(l => new InputImageSize(l.Height, l.Width, l.Factor)).ToArray();
+            var source = new RegionSource(image.Images, NeedsFeatureMap ? Features(image.Images) : empty(0));
+            var clipped = BoxOps.Clip(boxes.to_type(float32), image.Height, image.Width);
+            var (pool5, fc7) = Pool5AndFc7(source, ProjectToLevels(clipped, sizes, options.CanonicalRoiSize), null);
+            return new RegionFeatureSet(pool5.MoveToOuterDisposeScope(), fc7.MoveToOuterDisposeScope());
+        }
+        finally
+        {
+            if (wasTraining) train();
+        }
+    }
+
+    /// <summary>The flattened region features (R, D5) of <paramref name="rois"/> (R,5) and fc7 (R, D7) of them.</summary>
+    private (Tensor Pool5, Tensor Fc7) Pool5AndFc7(RegionSource source, Tensor rois, StageClock? clock)
+    {
+        var pool5 = _roiHeads.Extractor.Extract(source, rois).flatten(1);
+        clock?.Lap(DetectionStage.RoiPooling);
+        var fc6 = _boxHead.Fc6(pool5);
+        clock?.Lap(DetectionStage.Fc6);
+        var fc7 = _boxHead.Fc7(fc6);
+        clock?.Lap(DetectionStage.Fc7);
+        return (pool5, fc7);
+    }
+
+    /// <summary>
     /// The region proposal network's proposals (P,4) for <paramref name="image"/>, in its original pixels, best first
     /// (every level's, in level order); the test-time top-N unless <see cref="OverrideTestProposals"/> says otherwise.
     /// </summary>
@@ -256,6 +323,9 @@ public sealed class TwoStageModel : nn.Module
             if (wasTraining) train();
         }
     }
+
+    /// <summary>Whether a forward pass needs the trunk's features of the whole images (not for R-CNN's warped crops).</summary>
+    private bool NeedsFeatureMap => _rpn is not null || _roiHeads.Extractor.ReadsFeatureMap;
 
     /// <summary>The proposal generator's boxes of every level, mapped back to the original image's pixels and clipped to it.</summary>
     private Tensor GeneratedProposals(Tensor features, IReadOnlyList<InputImageSize> levels, int height, int width)
@@ -385,6 +455,7 @@ public sealed class TwoStageModel : nn.Module
         if (disposing)
         {
             _sampler.Dispose();
+            SvmStage?.Dispose();
             if (_proposals is IDisposable disposable) disposable.Dispose();
         }
         base.Dispose(disposing);

@@ -31,6 +31,9 @@ public sealed record TwoStageOptions
     /// <summary>State-dict name prefixes to freeze; null = the backbone's default (SPEC §5), empty = none.</summary>
     public IReadOnlyList<string>? FrozenPrefixes { get; init; }
 
+    /// <summary>R-CNN: warped crops per trunk forward pass (<see cref="RegionFeatures.WarpedRegionExtractor.BatchSize"/>).</summary>
+    public int WarpBatchSize { get; init; } = 32;
+
     /// <summary>Box-head layers factored by truncated SVD (SPEC §7) and their ranks; dense by default.</summary>
     public BoxHeadRanks HeadRanks { get; init; } = BoxHeadRanks.Dense;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FastRcnn.Data;
+using FastRcnn.Distributed;
 using FastRcnn.Imaging;
 using FastRcnn.Modeling;
 using FastRcnn.Ops;
@@ -104,20 +105,42 @@ public static class DatasetProposals
     /// <see cref="ProposalFile"/>, written atomically) with the settings beside it (<c>.json</c>). The run is
     /// resumable: finished images go to the journal <c>&lt;outPath&gt;.partial</c> as they complete, a new
     /// run picks them up, and the journal is deleted once the file is written.
+    /// With a <paramref name="communicator"/> of P processes (<c>mpiexec -n P fastrcnn proposals</c>), each computes every
+    /// P-th image (<see cref="Shards"/>; its own journal, <c>&lt;outPath&gt;.partial.rank-R-of-P</c>) and rank 0 writes
+    /// the file — the same bytes as one process writes — and returns the whole run's counts (the others their own).
     /// </summary>
     public static ProposalRunStats Export(DetectionDataset dataset, string outPath, ProposalRunOptions? run = null,
-        IProgress<ProposalProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<ProposalProgress>? progress = null, CancellationToken cancel = default, ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentException.ThrowIfNullOrEmpty(outPath);
         run ??= new ProposalRunOptions();
+        communicator ??= SingleProcess.Instance;
         outPath = Path.GetFullPath(outPath);
-        var journal = PartialProposalStore.Open(JournalPath(outPath), run.Search);
+        string journalPath = communicator.Size == 1 ? JournalPath(outPath) : $"{JournalPath(outPath)}.rank-{communicator.Rank}-of-{communicator.Size}";
+        var journal = PartialProposalStore.Open(journalPath, run.Search);
         try
         {
-            var (proposals, stats) = Compute(dataset, run, progress, cancel, journal);
-            ProposalFile.Write(outPath, dataset.Images.Select(i => KeyValuePair.Create(i.Id, proposals.Proposals[i.Id])));
-            WriteSettings(outPath, dataset, proposals, stats);
+            var shard = communicator.Size == 1 ? dataset : dataset with { Images = Shards.Of(dataset.Images, communicator) };
+            var (proposals, stats) = Compute(shard, run, progress, cancel, journal);
+            var all = Shards.Gather(communicator, dataset.Images.Count, shard.Images.Select(i => (Set: proposals.Proposals[i.Id], Stats: stats)).ToArray(),
+                WriteShardResult, ReadShardResult);
+            if (all is not null)
+            {
+                if (communicator.Size > 1)
+                {
+                    var perRank = Enumerable.Range(0, Math.Min(communicator.Size, all.Count)).Select(r => all[r].Stats).ToArray();
+                    stats = stats with
+                    {
+                        Images = dataset.Images.Count, Computed = perRank.Sum(s => s.Computed), FromCache = perRank.Sum(s => s.FromCache),
+                        FromJournal = perRank.Sum(s => s.FromJournal), CorruptCacheEntries = perRank.Sum(s => s.CorruptCacheEntries),
+                    };
+                    proposals = proposals with { Proposals = dataset.Images.Select((image, k) => KeyValuePair.Create(image.Id, all[k].Set)).ToDictionary(StringComparer.Ordinal) };
+                }
+                ProposalFile.Write(outPath, dataset.Images.Select(i => KeyValuePair.Create(i.Id, proposals.Proposals[i.Id])));
+                WriteSettings(outPath, dataset, proposals, stats);
+            }
+            communicator.Barrier();   // the file is written: every rank's journal can go
             journal.Delete();
             return stats;
         }
@@ -125,6 +148,29 @@ public static class DatasetProposals
         {
             journal.Dispose();
         }
+    }
+
+    private static void WriteShardResult(BinaryWriter writer, (ProposalSet Set, ProposalRunStats Stats) result)
+    {
+        var (set, stats) = result;
+        writer.Write(set.Count);
+        writer.Write(set.ImageWidth);
+        writer.Write(set.ImageHeight);
+        writer.Write(set.StrategyCount);
+        for (int k = 0; k < 4 * set.Count; k++) writer.Write(set.Boxes[k]);
+        writer.Write(stats.Computed);
+        writer.Write(stats.FromCache);
+        writer.Write(stats.FromJournal);
+        writer.Write(stats.CorruptCacheEntries);
+    }
+
+    private static (ProposalSet Set, ProposalRunStats Stats) ReadShardResult(BinaryReader reader)
+    {
+        int count = reader.ReadInt32(), width = reader.ReadInt32(), height = reader.ReadInt32(), strategies = reader.ReadInt32();
+        var boxes = new float[4 * count];
+        for (int k = 0; k < boxes.Length; k++) boxes[k] = reader.ReadSingle();
+        var stats = new ProposalRunStats(0, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), null, null, "", TimeSpan.Zero);
+        return (new ProposalSet(boxes, count, width, height, strategies), stats);
     }
 
     /// <summary>The journal of an export to <paramref name="outPath"/>.</summary>

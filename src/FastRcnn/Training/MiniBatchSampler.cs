@@ -13,7 +13,14 @@ namespace FastRcnn.Training;
 /// ask, transposed, flipped top–bottom and its channels reordered: <see cref="AugmentationAt"/>) and scaled to a
 /// shorter side drawn from <see cref="TrainingOptions.Scales"/>, all from (seed, p) (<see cref="SeedSequence"/>).
 /// So batch i is a pure function of (dataset, proposals, options, i): a resumed run sees the same batches.
+/// Each image's targets carry its key (<see cref="SeedSequence.Stream.ImageKey"/>, from (seed, p)), from which its RoIs,
+/// anchors and dropout masks are drawn.
 /// </summary>
+/// <remarks>
+/// Data-parallel training over P processes: the global batch of iteration i holds P·N images, positions
+/// (i − 1)·P·N … i·P·N − 1, and process r (<see cref="Rank"/>) takes the N of slots r·N … r·N + N − 1; so P processes
+/// with N images each see exactly the images, augmentation and keys of one process with P·N.
+/// </remarks>
 /// <remarks>
 /// Images without a trainable ground-truth box (no objects, or only crowd regions) can give no RoI — no
 /// foreground and, with no box to measure IoU against, no background — and are filtered out up front
@@ -33,12 +40,16 @@ public sealed class MiniBatchSampler : IDisposable
     /// <summary>Batches of <paramref name="dataset"/>'s trainable images with <paramref name="proposals"/>, preprocessed with <paramref name="pixels"/>.</summary>
     /// <remarks>
     /// Images without a trainable object are left out (they give no RoI), unless <paramref name="keepImagesWithoutObjects"/>:
-    /// a region proposal network learns from them too (every sampled anchor negative).
+    /// a region proposal network learns from them too (every sampled anchor negative). Data-parallel training: <paramref name="rank"/> (0 … <paramref name="ranks"/> − 1) is this process's share of each global
+    /// batch of <paramref name="ranks"/>·N images (1: one process).
     /// </remarks>
     /// <exception cref="ArgumentException">No image of the dataset has a trainable object (the message names the dataset).</exception>
     public MiniBatchSampler(DetectionDataset dataset, IProposalSource proposals, TrainingOptions options, PixelPreprocessing pixels,
-        bool keepImagesWithoutObjects = false)
+        bool keepImagesWithoutObjects = false, int rank = 0, int ranks = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ranks, 1);
+        if (rank < 0 || rank >= ranks) throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} is not in 0..{ranks - 1}");
+        (Rank, Ranks) = (rank, ranks);
         ArgumentNullException.ThrowIfNull(dataset);
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _proposals = proposals ?? throw new ArgumentNullException(nameof(proposals));
@@ -56,6 +67,16 @@ public sealed class MiniBatchSampler : IDisposable
     }
 
     public TrainingOptions Options { get; }
+
+    /// <summary>This process's share of each global batch (0 in a single process).</summary>
+    public int Rank { get; }
+
+    /// <summary>P, the processes sharing each global batch (1 in a single process).</summary>
+    public int Ranks { get; }
+
+    /// <summary>The stream position of slot <paramref name="slot"/> of this process's batch <paramref name="iteration"/>.</summary>
+    public long PositionOf(long iteration, int slot) =>
+        ((iteration - 1) * Ranks + Rank) * Options.ImagesPerBatch + slot;
 
     /// <summary>The trainable images, in dataset order.</summary>
     public IReadOnlyList<ImageRecord> Images { get; }
@@ -120,11 +141,11 @@ public sealed class MiniBatchSampler : IDisposable
         {
             for (int slot = 0; slot < n; slot++)
             {
-                long p = (iteration - 1) * n + slot;
+                long p = PositionOf(iteration, slot);
                 var (input, target, image) = TrainingSample.Load(ImageAt(p), _proposals, _pixels, AugmentationAt(p), ScaleAt(p),
                     Options.MaxSize, Options.UseDifficult, p);
                 inputs.Add(input);
-                targets.Add(target);
+                targets.Add(target with { SampleKey = SeedSequence.Derive(Options.Seed, SeedSequence.Stream.ImageKey, p) });
                 info.Add(image);
             }
             var batch = Batching.Pad(inputs, sizeDivisor: 1, padValue: 0);

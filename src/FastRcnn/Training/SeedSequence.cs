@@ -35,6 +35,12 @@ public static class SeedSequence
 
         /// <summary>Channel order of the image at stream position p (index p).</summary>
         Channels = 8,
+
+        /// <summary>
+        /// The key of the image at stream position p (index p; <c>ImageTargets.SampleKey</c>): its RoI and anchor sampling
+        /// and its dropout masks, so that they do not depend on which process or batch slot takes the image.
+        /// </summary>
+        ImageKey = 9,
     }
 
     /// <summary>A 63-bit non-negative seed derived from (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="index"/>).</summary>

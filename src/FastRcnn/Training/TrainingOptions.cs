@@ -217,6 +217,15 @@ public sealed record TrainingOptions
         return PermuteChannels ? orientation + ", random channel order" : orientation;
     }
 
+    /// <summary>
+    /// R-CNN's fine-tuning batches (Girshick et al. 2014): 128 windows, 32 foreground (IoU ≥ 0.5) and 96 background
+    /// (IoU below 0.5, no floor), drawn across images: here 4 images × 32 windows per mini-batch.
+    /// </summary>
+    public TrainingOptions WithRcnnFineTuning() => this with
+    {
+        ImagesPerBatch = 4, RoisPerImage = 32, ForegroundFraction = 0.25, ForegroundIoU = 0.5, BackgroundIoULow = 0, BackgroundIoUHigh = 0.5,
+    };
+
     /// <summary>The RoI sampler settings these options describe.</summary>
     public RoiSamplerOptions SamplerOptions() =>
         new(RoisPerImage, ForegroundFraction, ForegroundIoU, BackgroundIoUHigh, BackgroundIoULow);

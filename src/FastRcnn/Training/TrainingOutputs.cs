@@ -15,7 +15,8 @@ public static class TrainingOutputs
     public const string CheckpointFolder = "checkpoints";
 
     private static readonly string[] RunFiles =
-        [ModelFiles.WeightsFileName, ModelFiles.InfoFileName, TrainingLog.FileName, ValidationLog.FileName, Trainer.ConfigFileName];
+        [ModelFiles.WeightsFileName, ModelFiles.InfoFileName, TrainingLog.FileName, ValidationLog.FileName, Trainer.ConfigFileName,
+         Modeling.Svm.SvmStage.FileName, SvmStageTraining.RecordFileName];
 
     private static readonly string[] EvalFiles = ["metrics.json", "metrics.csv", "detections_coco.json", "pr_*.png"];
 
@@ -36,6 +37,12 @@ public static class TrainingOutputs
         foreach (var f in RunFiles.Select(f => Path.Combine(directory, f)).Where(File.Exists)) File.Delete(f);
         foreach (var f in Checkpoints(directory)) File.Delete(f);
         var kept = new List<string>();
+        string cache = Path.Combine(directory, SvmStageTraining.CacheFolder);
+        if (Directory.Exists(cache))
+        {
+            foreach (var f in Directory.EnumerateFiles(cache, "*.safetensors").Append(Path.Combine(cache, Modeling.Svm.FeatureCache.IndexFileName)).Where(File.Exists)) File.Delete(f);
+            RemoveIfEmpty(cache, kept);
+        }
         string checkpoints = Path.Combine(directory, CheckpointFolder);
         RemoveIfEmpty(checkpoints, kept);
         if (!Directory.Exists(directory)) return kept;

@@ -128,6 +128,7 @@ public class ImageIOTests
         Assert.Contains(path, e.Message);
         Assert.Contains("unsupported", e.Message + e.Problem, StringComparison.OrdinalIgnoreCase);
         Assert.IsAssignableFrom<IOException>(e);
+        Assert.Equal(ImageDecodeFailure.NotAnImage, e.Failure);
         Assert.False(ImageIO.TryReadSize(path, out _, out _));
     }
 
@@ -145,6 +146,7 @@ public class ImageIOTests
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(path));
         Assert.Contains(path, e.Message);
         Assert.Equal(path, e.ImageSource);
+        Assert.Equal(ImageDecodeFailure.Corrupt, e.Failure);
     }
 
     [Theory]
@@ -165,6 +167,7 @@ public class ImageIOTests
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("truncated", e.Message);
+        Assert.Equal(ImageDecodeFailure.Truncated, e.Failure);
     }
 
     [Fact]
@@ -176,6 +179,8 @@ public class ImageIOTests
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Read(empty));
         Assert.Contains(empty, e.Message);
         Assert.Contains("empty", e.Message);
+        Assert.Equal(ImageDecodeFailure.Empty, e.Failure);
+        Assert.Equal(ImageDecodeFailure.Empty, Assert.Throws<ImageDecodeException>(() => ImageIO.ReadHeader([], "upload")).Failure);
         Assert.Throws<FileNotFoundException>(() => ImageIO.Read(dir.Combine("missing.png")));
         Assert.False(ImageIO.TryReadSize(dir.Combine("missing.png"), out _, out _));
     }

@@ -62,6 +62,25 @@ public sealed class ImagePixelLimitTests
         Assert.Contains(path, e.Message);
         Assert.Contains("declares 23000x23000 pixels (529 megapixels), more than the limit of 50000000 (50 megapixels; --max-image-pixels", e.Message);
         Assert.Contains("23000x23000", Assert.Throws<ImageDecodeException>(() => ImageIO.ReadHeader(path)).Message);
+        Assert.Equal(ImageDecodeFailure.TooManyPixels, e.Failure);
+    }
+
+    [Fact]
+    public void The_header_of_bytes_in_memory_gives_the_size_and_refuses_a_bomb_without_decoding()
+    {
+        var png = new MemoryStream();
+        ImageIO.EncodePng(RgbImage.Filled(20, 30, new Rgb(1, 2, 3)), png);
+        Assert.Equal(new ImageHeader(20, 30, ExifOrientation.Normal, "PNG"), ImageIO.ReadHeader(png.ToArray()));
+
+        byte[] bomb = PngDeclaring(23000, 23000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ImageDecodeException>(() => ImageIO.ReadHeader(bomb, "upload 'bomb.png'"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
+        Assert.Equal(ImageDecodeFailure.TooManyPixels, e.Failure);
+        Assert.Equal("upload 'bomb.png'", e.ImageSource);
+        Assert.Contains("declares 23000x23000 pixels", e.Message);
+        var text = Assert.Throws<ImageDecodeException>(() => ImageIO.ReadHeader("hello, not an image"u8.ToArray()));
+        Assert.Equal(ImageDecodeFailure.NotAnImage, text.Failure);
     }
 
     [Fact]

@@ -19,14 +19,15 @@ public sealed class RpnProposals(RegionProposalNetwork rpn) : IProposalGenerator
 
     public ProposalOutput Propose(Tensor features, IReadOnlyList<InputImageSize> images, IReadOnlyList<ImageTargets>? targets)
     {
-        var rpnImages = images.Select(i => new RpnImage(i.Height, i.Width, i.ScaleFactor)).ToArray();
+        var rpnImages = images.Select((i, k) => new RpnImage(i.Height, i.Width, i.ScaleFactor, targets?[k].SampleKey)).ToArray();
         var gt = targets?.Select(GroundTruthBoxes).ToArray();
         var output = Network.Forward(features, rpnImages, gt);
         var losses = new NamedLosses();
         if (output.Losses is { } named)
         {
-            losses.Add(LossNames.RpnClassification, named[LossNames.RpnClassification]);
-            losses.Add(LossNames.RpnBoxRegression, named[LossNames.RpnBoxRegression]);
+            // Both are sums over the S sampled anchors divided by S (with S = 0: zero, normaliser 0).
+            losses.Add(LossNames.RpnClassification, named[LossNames.RpnClassification], output.SampledAnchors);
+            losses.Add(LossNames.RpnBoxRegression, named[LossNames.RpnBoxRegression], output.SampledAnchors);
         }
         foreach (var score in output.Scores) score.Dispose();
         return new ProposalOutput(output.Proposals, losses);

@@ -13,12 +13,19 @@ public sealed record RegionSource(Tensor Images, Tensor Features);
 /// The seam between the conv trunk and the box head: one fixed-size feature per region, flattened by the box head.
 /// Rows of <c>rois</c> are (batch_index, x1, y1, x2, y2) in the pixels of the (scaled) input image. Implementations:
 /// <see cref="RoiPoolExtractor"/> (Fast R-CNN's single-level RoI max pooling, SPEC §4); SPPnet's multi-level
-/// pyramid pooling and R-CNN's per-region warping plug in here without touching the trunk or the heads.
+/// pyramid pooling and R-CNN's per-region warping (<see cref="WarpedRegionExtractor"/>) plug in here without touching the trunk or the heads.
 /// </summary>
 public interface IRegionFeatureExtractor
 {
     /// <summary>The width D of one region's flattened feature (the box head's input width).</summary>
     int OutputWidth { get; }
+
+    /// <summary>
+    /// Whether <see cref="Extract"/> reads <see cref="RegionSource.Features"/> (true by default). When false (R-CNN's
+    /// warped crops) a model without a region proposal network skips the whole-image trunk pass and hands an empty
+    /// tensor there.
+    /// </summary>
+    bool ReadsFeatureMap => true;
 
     /// <summary>Region features (R, …) of <paramref name="rois"/> (R,5) on <paramref name="source"/>.</summary>
     Tensor Extract(RegionSource source, Tensor rois);

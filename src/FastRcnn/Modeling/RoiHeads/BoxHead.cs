@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
+using FastRcnn.Ops;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Modeling.RoiHeads;
@@ -53,6 +54,7 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
     [ComponentName(Name = "dropout6")] private readonly Dropout _dropout6;
     [ComponentName(Name = "dropout7")] private readonly Dropout _dropout7;
     private readonly int _inputs, _fc6Width, _fc7Width;
+    private readonly double _dropout;
 
     /// <summary>
     /// fc6: <paramref name="inputs"/> (C·PH·PW) → <paramref name="fc6Width"/>; fc7: → <paramref name="fc7Width"/>;
@@ -65,6 +67,7 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
         (_inputs, _fc6Width, _fc7Width) = (inputs, fc6Width, fc7Width);
         _fc6 = Layer(inputs, fc6Width, Ranks.Fc6, generator);
         _fc7 = Layer(fc6Width, fc7Width, Ranks.Fc7, generator);
+        _dropout = dropout;
         _dropout6 = nn.Dropout(dropout);
         _dropout7 = nn.Dropout(dropout);
         RegisterComponents();
@@ -202,20 +205,28 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor pooled) => Fc7(Fc6(pooled));
 
     /// <summary>
+    /// Null (dropout draws from libtorch's global generator), or, for the RoI rows of a training batch in order, one
+    /// (rows, key) per image: each image's dropout masks are then drawn from generators seeded by its key and the layer,
+    /// the same whichever other images share the batch (<see cref="ImageTargets.SampleKey"/>). The RoI heads set it
+    /// for the forward pass of a training step whose images carry keys.
+    /// </summary>
+    public IReadOnlyList<(long Rows, long Key)>? DropoutKeys { get; set; }
+
+    /// <summary>
     /// fc6 (dense or factored) → ReLU → dropout on pooled RoIs (R, C, PH, PW): (R, fc6 width), in <see cref="ComputeType"/>.
     /// </summary>
     public Tensor Fc6(Tensor pooled)
     {
         var x = pooled.flatten(1);
         if (x.dtype != _computeType) x = x.to_type(_computeType);
-        return _dropout6.forward(nn.functional.relu(Apply(_fc6, x), inplace: true));
+        return Drop(_dropout6, nn.functional.relu(Apply(_fc6, x), inplace: true), Fc6KeyMask);
     }
 
     /// <summary>fc7 (dense or factored) → ReLU → dropout on fc6's output: (R, fc7 width), float32 whatever <see cref="ComputeType"/>.</summary>
     public Tensor Fc7(Tensor fc6Output)
     {
         var x = fc6Output.dtype == _computeType ? fc6Output : fc6Output.to_type(_computeType);
-        var y = _dropout7.forward(nn.functional.relu(Apply(_fc7, x), inplace: true));
+        var y = Drop(_dropout7, nn.functional.relu(Apply(_fc7, x), inplace: true), Fc7KeyMask);
         return y.dtype == ScalarType.Float32 ? y : y.to_type(ScalarType.Float32);
     }
 
@@ -236,5 +247,24 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
         using var w = weight.to_type(x.dtype);
         using var b = layer.bias?.to_type(x.dtype);
         return nn.functional.linear(x, w, b);
+    }
+
+    private const long Fc6KeyMask = 0x1B873593_0C2E7A11, Fc7KeyMask = 0x5A0D2E4F_6B3C9D27;
+
+    /// <summary>Dropout of <paramref name="x"/> (R, width): the module's, or with <see cref="DropoutKeys"/> per image from its key (mask = U[0,1) ≥ p, kept values scaled by 1/(1−p), as the module).</summary>
+    private Tensor Drop(Dropout module, Tensor x, long layerMask)
+    {
+        if (DropoutKeys is not { } keys || !training || _dropout == 0) return module.forward(x);
+        if (keys.Sum(k => k.Rows) != x.shape[0])
+            throw new InvalidOperationException($"Dropout keys cover {keys.Sum(k => k.Rows)} rows, the batch has {x.shape[0]}.");
+        using var scope = NewDisposeScope();
+        var masks = new Tensor[keys.Count];
+        for (int k = 0; k < keys.Count; k++)
+        {
+            using var generator = new Generator((ulong)(keys[k].Key ^ layerMask));
+            masks[k] = rand([keys[k].Rows, x.shape[1]], x.dtype, x.device, generator: generator);
+        }
+        var keep = cat(masks, 0).Ge(_dropout).to_type(x.dtype).Div_(1 - _dropout);
+        return x.mul(keep).MoveToOuterDisposeScope();
     }
 }

@@ -81,9 +81,13 @@ public sealed class RoiSampler : IDisposable
 
     public RoiSamplerOptions Options { get; }
 
-    /// <summary>Samples the RoIs of one image (see the class summary); an empty result when it has no usable RoIs.</summary>
+    /// <summary>
+    /// Samples the RoIs of one image (see the class summary); an empty result when it has no usable RoIs. An image with a
+    /// <see cref="ImageTargets.SampleKey"/> reseeds the draws with it first.
+    /// </summary>
     public SampledRois Sample(ImageTargets image)
     {
+        if (image.SampleKey is { } key) _sampler.Reseed(key);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var keepGt = image.GtIgnore is null

@@ -84,12 +84,22 @@ public sealed class StandardRoiHeads
         var matchedGt = cat(samples.Select(s => s.Rois.MatchedGtBoxes).ToArray(), 0);
         var (regressionTargets, regressionWeights) = RegressionTargets.Encode(_coder, boxes, matchedGt, gtClasses, NumClasses);
 
-        var (classLogits, boxDeltas) = Score(source, rois);
+        bool keyed = samples.All(s => targets[s.Image].SampleKey is not null);
+        BoxHead.DropoutKeys = keyed ? samples.Select(s => ((long)s.Rois.Count, targets[s.Image].SampleKey!.Value)).ToArray() : null;
+        Tensor classLogits, boxDeltas;
+        try
+        {
+            (classLogits, boxDeltas) = Score(source, rois);
+        }
+        finally
+        {
+            BoxHead.DropoutKeys = null;
+        }
         var losses = FastRcnnLoss.Compute(classLogits, boxDeltas, gtClasses, regressionTargets, regressionWeights, _boxLossWeight);
         double accuracy = classLogits.detach().argmax(1).eq(gtClasses).to_type(float32).mean().item<float>();
         var named = new NamedLosses()
-            .Add(LossNames.Classification, losses.Classification)
-            .Add(LossNames.BoxRegression, _boxLossWeight == 1 ? losses.BoxRegression : losses.BoxRegression.Mul(_boxLossWeight))
+            .Add(LossNames.Classification, losses.Classification, rois.shape[0])
+            .Add(LossNames.BoxRegression, _boxLossWeight == 1 ? losses.BoxRegression : losses.BoxRegression.Mul(_boxLossWeight), rois.shape[0])
             .MoveToOuterDisposeScope();
         return (named, new RoiSampleStats(fgCount, bgCount, skipped, accuracy));
     }

@@ -15,7 +15,8 @@ namespace FastRcnn.Modeling.Rpn;
 /// <see cref="RpnLoss.ClassificationName"/> and <see cref="RpnLoss.BoxRegressionName"/> (scalars with gradient) when
 /// ground truth was given, else null.
 /// </param>
-public sealed record RpnOutput(IReadOnlyList<Tensor> Proposals, IReadOnlyList<Tensor> Scores, IReadOnlyDictionary<string, Tensor>? Losses);
+/// <param name="SampledAnchors">S, the anchors sampled over the batch, which both losses are divided by (0 without losses).</param>
+public sealed record RpnOutput(IReadOnlyList<Tensor> Proposals, IReadOnlyList<Tensor> Scores, IReadOnlyDictionary<string, Tensor>? Losses, long SampledAnchors = 0);
 
 /// <summary>
 /// Faster R-CNN's region proposal network (Ren et al., §3.1) on a trunk's feature map: the <see cref="RpnHead"/>
@@ -66,6 +67,9 @@ public sealed class RegionProposalNetwork : nn.Module<Tensor, IReadOnlyList<RpnI
 
     /// <summary>The proposal layer's settings at test time instead of <see cref="RpnOptions.ProposalOptions"/>'s (null: those).</summary>
     public ProposalLayerOptions? TestProposalOptions { get; set; }
+
+    /// <summary>Mixed into an image's <see cref="RpnImage.SampleKey"/>: its anchor draws are independent of its RoI draws.</summary>
+    private const long AnchorKeyMask = 0x2545F4914F6CDD1D;
 
     /// <summary>Restarts the anchor sampling from <paramref name="seed"/> (the trainer reseeds every iteration).</summary>
     public void Reseed(long seed) => _sampler.Reseed(seed);
@@ -118,6 +122,7 @@ public sealed class RegionProposalNetwork : nn.Module<Tensor, IReadOnlyList<RpnI
         var boxTargets = new List<Tensor>((int)n);
         for (int i = 0; i < n; i++)
         {
+            if (images[i].SampleKey is { } key) _sampler.Reseed(key ^ AnchorKeyMask);
             var targets = AnchorTargets.Create(anchors, images[i].Height, images[i].Width, gtBoxes[i].to(features.device), _matcher, _sampler,
                 Options.AllowedBorder);
             sampledLogits.Add(flatObjectness[i].index_select(0, targets.SampledIndices()));
@@ -125,9 +130,10 @@ public sealed class RegionProposalNetwork : nn.Module<Tensor, IReadOnlyList<RpnI
             positiveDeltas.Add(flatDeltas[i].index_select(0, targets.Positive));
             boxTargets.Add(targets.BoxTargets);
         }
-        var losses = RpnLoss.Compute(cat(sampledLogits, 0), cat(sampledLabels, 0), cat(positiveDeltas, 0), cat(boxTargets, 0), Options.Sigma);
+        var allLogits = cat(sampledLogits, 0);
+        var losses = RpnLoss.Compute(allLogits, cat(sampledLabels, 0), cat(positiveDeltas, 0), cat(boxTargets, 0), Options.Sigma);
         foreach (var loss in losses.Values) loss.MoveToOuterDisposeScope();
-        return new RpnOutput(proposals, scores, losses);
+        return new RpnOutput(proposals, scores, losses, allLogits.shape[0]);
     }
 
     protected override void Dispose(bool disposing)

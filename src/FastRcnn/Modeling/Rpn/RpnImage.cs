@@ -7,7 +7,8 @@ namespace FastRcnn.Modeling.Rpn;
 /// <param name="Height">H, rows of the scaled image (unpadded).</param>
 /// <param name="Width">W, columns of the scaled image (unpadded).</param>
 /// <param name="ScaleFactor">Scaled size / original size (the proposal layer's minimum box size is in original pixels).</param>
-public sealed record RpnImage(long Height, long Width, double ScaleFactor = 1)
+/// <param name="SampleKey">Null, or the image's key (<see cref="ImageTargets.SampleKey"/>): its anchors are then sampled from a generator seeded by it.</param>
+public sealed record RpnImage(long Height, long Width, double ScaleFactor = 1, long? SampleKey = null)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="what"/> unless H, W ≥ 1 and the scale is positive and finite.</summary>
     public void Validate(string what)
