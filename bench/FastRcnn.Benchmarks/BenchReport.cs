@@ -15,9 +15,9 @@ internal static class BenchReport
         ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
         : "?";
 
-    /// <summary>"CPU, N logical CPUs, T threads[, load average L]; .NET x, TorchSharp y".</summary>
+    /// <summary>"CPU, N logical CPUs, T threads, bfloat16 B[, load average L]; .NET x, TorchSharp y" (B: <see cref="FastRcnn.Runtime.Bf16Support.Describe"/>).</summary>
     public static string MachineLine(int threads) =>
-        $"{CpuModel()}, {Environment.ProcessorCount} logical CPUs, {threads} threads{LoadAverage()}; .NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
+        $"{CpuModel()}, {Environment.ProcessorCount} logical CPUs, {threads} threads, bfloat16 {FastRcnn.Runtime.Bf16Support.Describe(measure: true)}{LoadAverage()}; .NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
 
     /// <summary>", load average L" (the 1-minute figure of /proc/loadavg when the line is written: other work on the machine), or "".</summary>
     private static string LoadAverage() => File.Exists("/proc/loadavg")
@@ -80,12 +80,13 @@ internal static class BenchReport
 
     /// <summary>
     /// Runs <paramref name="program"/> (progress on this console's stderr) and parses the last line of its
-    /// stdout as JSON; null (with the reason on stderr) when it cannot start or fails.
+    /// stdout as JSON; null (with the reason on stderr) when it cannot start or fails. <paramref name="environment"/>: variables to set in the child.
     /// </summary>
-    public static JsonElement? RunJsonChild(string program, IEnumerable<string> args)
+    public static JsonElement? RunJsonChild(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = false };
         foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         try
         {
             using var process = Process.Start(start)!;

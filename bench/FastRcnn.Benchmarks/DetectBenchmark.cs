@@ -31,12 +31,12 @@ public static class DetectBenchmark
         ("outputs", "cls + bbox + softmax + decode"), ("nms", "threshold + per-class NMS + top 100"),
     ];
 
-    private sealed record Network(string Name, int Height, int Width, int ShortSide, int MaxSize, int Images, int Warmup);
+    internal sealed record Network(string Name, int Height, int Width, int ShortSide, int MaxSize, int Images, int Warmup);
 
-    private static readonly Network[] Networks = [new("vgg16", 600, 1000, 600, 1000, 5, 1), new("small", 400, 600, 400, 666, 15, 2)];
+    internal static readonly Network[] Networks = [new("vgg16", 600, 1000, 600, 1000, 5, 1), new("small", 400, 600, 400, 666, 15, 2)];
 
-    private sealed record Options(string[] Networks, int Images, int Warmup, int Threads, int Proposals, string? Python, bool Child,
-        string? Write, (int Fc6, int Fc7)? Svd, int Rounds);
+    internal sealed record Options(string[] Networks, int Images, int Warmup, int Threads, int Proposals, string? Python, bool Child,
+        string? Write, (int Fc6, int Fc7)? Svd, int Rounds, Precision Precision = Precision.Fp32, (int Fc6, int Fc7)? Compressed = null);
 
     /// <summary>One side's figures for one network: the JSON both sides print, merged over the rounds.</summary>
     internal sealed class Side
@@ -49,6 +49,7 @@ public static class DetectBenchmark
         public double? ScoreSum { get; private set; }
         public int[]? SvdRanks { get; private set; }
         public string? Machine { get; private set; }
+        public string? Precision { get; private set; }
 
         public void Add(JsonElement json)
         {
@@ -63,6 +64,7 @@ public static class DetectBenchmark
             ScoreSum ??= json.GetProperty("score_sum").GetDouble();
             if (json.TryGetProperty("svd_ranks", out var ranks)) SvdRanks = [.. ranks.EnumerateArray().Select(e => e.GetInt32())];
             if (json.TryGetProperty("machine", out _)) Machine = BenchReport.TorchPeer(json);
+            if (json.TryGetProperty("precision", out var precision)) Precision = precision.GetString();
         }
 
         public double Median(string stage) => _samples.TryGetValue(stage, out var s) ? BenchReport.Median(s) : double.NaN;
@@ -113,7 +115,7 @@ public static class DetectBenchmark
         return 0;
     }
 
-    private static string[] ChildArgs(Options o, string network)
+    internal static string[] ChildArgs(Options o, string network)
     {
         var args = new List<string>
         {
@@ -121,6 +123,8 @@ public static class DetectBenchmark
             "--threads", o.Threads.ToString(CultureInfo.InvariantCulture), "--proposals", o.Proposals.ToString(CultureInfo.InvariantCulture),
         };
         if (o.Svd is { } svd) args.AddRange(["--svd", $"{svd.Fc6},{svd.Fc7}"]);
+        if (o.Precision != Precision.Fp32) args.AddRange(["--precision", o.Precision.Name()]);
+        if (o.Compressed is { } c) args.AddRange(["--compressed", $"{c.Fc6},{c.Fc7}"]);
         return [.. args];
     }
 
@@ -132,8 +136,15 @@ public static class DetectBenchmark
         CpuRuntime.SetThreads(options.Threads);
         CpuRuntime.RetainFreedMemory(true);       // and freed memory kept for reuse
         var model = new TwoStageModel(network.Name, NumClasses, seed: 0);
+        double checksum = model.parameters().Sum(p => p.sum(ScalarType.Float64).item<double>());   // of the float32 weights, before any conversion
+        if (options.Compressed is { } c)
+        {
+            var dense = model;
+            model = ModelCompression.Compress(dense, new SvdCompressionOptions { Fc6 = LayerTruncation.ToRank(c.Fc6), Fc7 = LayerTruncation.ToRank(c.Fc7) }).Model;
+            dense.Dispose();
+        }
         using var detector = new Detector(model, Enumerable.Range(1, NumClasses).Select(k => $"class {k}").ToArray(),
-            new DetectorOptions([network.ShortSide], network.MaxSize));
+            new DetectorOptions([network.ShortSide], network.MaxSize, Precision: options.Precision));
         using var proposals = Proposals(options.Proposals, 1, network.Height, network.Width);
         var samples = Stages.Select(s => s.Key).Concat(["total", "cpu"]).ToDictionary(k => k, _ => new List<double>());
         var detections = new List<int>();
@@ -168,8 +179,10 @@ public static class DetectBenchmark
             ["median_ms"] = samples.ToDictionary(kv => kv.Key, kv => BenchReport.Median(kv.Value)),
             ["detections"] = detections,
             ["peak_rss_mib"] = peak,
-            ["weights_checksum"] = model.parameters().Sum(p => p.sum(ScalarType.Float64).item<double>()),
+            ["weights_checksum"] = checksum,
             ["score_sum"] = scoreSum,
+            ["precision"] = detector.Precision.Name(),
+            ["bf16"] = Bf16Support.Describe(),
         };
         if (options.Svd is { } ranks)
         {
@@ -394,6 +407,8 @@ public static class DetectBenchmark
         string? python = BenchReport.DefaultPython, write = null;
         (int, int)? svd = (1024, 256);
         bool child = false, svdGiven = false;
+        var precision = Precision.Fp32;
+        (int, int)? compressed = null;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -412,18 +427,23 @@ public static class DetectBenchmark
                     svdGiven = true;
                     break;
                 case "--no-svd": svd = null; break;
+                case "--precision": precision = Precisions.Parse(Next()); break;
+                case "--compressed":
+                    var c = Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                    compressed = c.Length == 2 ? (c[0], c[1]) : throw new ArgumentException("--compressed takes two ranks, e.g. 1024,256");
+                    break;
                 case "--python": python = Next(); break;
                 case "--no-peer": python = null; break;
                 case "--write": write = Next(); break;
                 case "--child": child = true; break;
                 default:
                     throw new ArgumentException($"unknown option {args[i]} (detect [--network vgg16|small] [--images N] [--warmup N] [--threads N] " +
-                                                "[--proposals N] [--rounds N] [--svd T6,T7 | --no-svd] [--python PATH | --no-peer] [--write FILE.md])");
+                                                "[--proposals N] [--rounds N] [--svd T6,T7 | --no-svd] [--python PATH | --no-peer] [--write FILE.md]; children also [--precision P] [--compressed T6,T7])");
             }
         }
         if (networks.Any(n => Networks.All(k => k.Name != n))) throw new ArgumentException($"unknown network; known: {string.Join(", ", Networks.Select(n => n.Name))}");
         // A child runs exactly what it is told: the parent resolves the per-network defaults.
         if (child && (images <= 0 || warmup < 0)) throw new ArgumentException("--child needs --images and --warmup");
-        return new(networks, images, warmup, threads, proposals, python, child, write, child && !svdGiven ? null : svd, rounds);
+        return new(networks, images, warmup, threads, proposals, python, child, write, child && !svdGiven ? null : svd, rounds, precision, compressed);
     }
 }

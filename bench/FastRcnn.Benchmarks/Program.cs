@@ -9,6 +9,8 @@ if (args.Length > 0 && args[0] == "all")
     return AllBenchmarks.Run(args[1..]);
 if (args.Length > 0 && args[0] == "detect")
     return DetectBenchmark.Run(args[1..]);
+if (args.Length > 0 && args[0] == "bf16")
+    return Bf16Benchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "faster")
     return FasterRcnnBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "onnx")

@@ -25,9 +25,10 @@ public static class TrainStepBenchmark
 
     private static readonly Network[] Networks = [new("vgg16", 600, 1000), new("small", 400, 600)];
 
-    private sealed record Options(string[] Networks, int Iters, int Warmup, int Threads, string? Python, bool Child, string? Write, bool Retain);
+    private sealed record Options(string[] Networks, int Iters, int Warmup, int Threads, string? Python, bool Child, string? Write, bool Retain,
+        Precision Precision = Precision.Fp32);
 
-    private sealed record Measurement(string Network, double MedianSeconds, double[] Samples, double PeakRssMib, double[] Losses, double CpuSecondsPerIteration, bool Retained = false);
+    internal sealed record Measurement(string Network, double MedianSeconds, double[] Samples, double PeakRssMib, double[] Losses, double CpuSecondsPerIteration, bool Retained = false);
 
     public static int Run(string[] args)
     {
@@ -88,6 +89,7 @@ public static class TrainStepBenchmark
         CpuRuntime.RetainFreedMemory(options.Retain);        // the trainer's default: off
         random.manual_seed(0);
         using var model = new TwoStageModel(network.Name, NumClasses, seed: 0);
+        model.BoxHead.ComputeType = options.Precision.ComputeType();   // as the trainer: mixed precision on float32 weights
         model.train();
         using var optimizer = new MomentumSgd(model, learningRate: 0.001);
         var images = randn([2, 3, network.Height, network.Width], generator: manual_seed(0));
@@ -122,6 +124,7 @@ public static class TrainStepBenchmark
             peak_rss_mib = BenchReport.PeakRssMib(),
             cpu_s_per_iteration = (Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuStart) / options.Iters,
             retained = options.Retain,
+            precision = options.Precision.Resolve().Name(),
         }));
         return 0;
     }
@@ -137,7 +140,7 @@ public static class TrainStepBenchmark
         return stack([x1, y1, x1.Add(w).ClampMax(width - 1), y1.Add(h).ClampMax(height - 1)], 1);
     }
 
-    private static Measurement? RunChild(string program, IEnumerable<string> args)
+    internal static Measurement? RunChild(string program, IEnumerable<string> args)
     {
         if (BenchReport.RunJsonChild(program, args) is not { } json) return null;
         return new Measurement(json.GetProperty("network").GetString()!, json.GetProperty("median_s").GetDouble(),
@@ -185,6 +188,7 @@ public static class TrainStepBenchmark
         int iters = 0, warmup = 2, threads = 2;
         string? python = BenchReport.DefaultPython, write = null;
         bool child = false, retain = false;
+        var precision = Precision.Fp32;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -199,11 +203,12 @@ public static class TrainStepBenchmark
                 case "--write": write = Next(); break;
                 case "--child": child = true; break;
                 case "--retain": retain = true; break;
-                default: throw new ArgumentException($"unknown option {args[i]} (train [--network vgg16|small] [--iters N] [--warmup N] [--threads N] [--python PATH | --no-peer] [--write FILE.md])");
+                case "--precision": precision = Precisions.Parse(Next()); break;
+                default: throw new ArgumentException($"unknown option {args[i]} (train [--network vgg16|small] [--iters N] [--warmup N] [--threads N] [--python PATH | --no-peer] [--precision fp32|bf16|auto] [--write FILE.md])");
             }
         }
         if (networks.Any(n => Networks.All(k => k.Name != n))) throw new ArgumentException($"unknown network; known: {string.Join(", ", Networks.Select(n => n.Name))}");
-        return new(networks, iters, warmup, threads, python, child, write, retain);
+        return new(networks, iters, warmup, threads, python, child, write, retain, precision);
     }
 
 }

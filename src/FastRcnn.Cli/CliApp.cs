@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRcnn.Pretraining;
+using FastRcnn.Runtime;
 using Spectre.Console;
 using TorchSharp;
 
@@ -31,7 +32,7 @@ public static class CliApp
 
     private static Command InfoCommand()
     {
-        var command = new Command("info", "Show the runtime: library, TorchSharp and libtorch versions, threads, CPU and its vector extensions, built-in weights, and a native smoke check.");
+        var command = new Command("info", "Show the runtime: library, TorchSharp and libtorch versions, threads, CPU and its vector extensions, native bfloat16, built-in weights, and a native smoke check.");
         command.SetAction(_ =>
         {
             var rows = new List<(string Item, string Value)>
@@ -43,6 +44,8 @@ public static class CliApp
                 ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                 ("CPU", FastRcnnInfo.CpuModel ?? "?"),
                 ("CPU features", FastRcnnInfo.CpuFeatures.Count > 0 ? string.Join(' ', FastRcnnInfo.CpuFeatures) : "?"),
+                ("bfloat16", Bf16Support.Describe(measure: true)),
+                ("precision auto", $"runs {Precision.Auto.Resolve().Name()}"),
             };
             foreach (string name in BuiltinWeights.Names)
             {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
+using FastRcnn.Runtime;
 using Spectre.Console;
 
 namespace FastRcnn.Cli;
@@ -22,9 +23,10 @@ public static class DetectCommand
         var nms = new Option<double>("--nms") { Description = "Per-class NMS IoU threshold.", DefaultValueFactory = _ => 0.3 };
         var maxDets = new Option<int>("--max-detections") { Description = "At most this many detections per image.", DefaultValueFactory = _ => 100 };
         var drawThreshold = new Option<double>("--draw-threshold") { Description = "Draw only detections at or above this score.", DefaultValueFactory = _ => 0.5 };
+        var precision = PrecisionOption.ForDetection();
         var command = new Command("detect", "Detect objects in images with a trained model; writes the images with boxes drawn and detections.json.")
         {
-            model, inputs, outDir, threshold, nms, maxDets, drawThreshold,
+            model, inputs, outDir, threshold, nms, maxDets, drawThreshold, precision.Option,
         };
         foreach (var option in scales.All) command.Options.Add(option);
         var engine = new EngineOptions();
@@ -37,7 +39,8 @@ public static class DetectCommand
             {
                 using var imageLimit = input.ApplyImageLimit(parse);
                 var images = ExpandImages(parse.GetValue(inputs)!);
-                var options = engine.Apply(parse, scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets))));
+                var options = engine.Apply(parse, scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets))))
+                    with { Precision = precision.Read(parse) ?? Precision.Fp32 };
                 using var outputLock = FastRcnn.IO.DirectoryLock.Acquire(parse.GetValue(outDir)!);
                 using var detector = Detector.Load(parse.GetValue(model)!, options);
                 return Run(detector, images, parse.GetValue(outDir)!, (float)parse.GetValue(drawThreshold));
@@ -90,7 +93,7 @@ public static class DetectCommand
         string json = Path.Combine(outDir, "detections.json");
         FastRcnn.IO.AtomicFile.WriteAllText(json, all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         int written = images.Count - skipped.Count;
-        if (written > 0) PrintTimes(total, written);
+        if (written > 0) PrintTimes(total, written, detector.Precision);
         AnsiConsole.MarkupLine($"wrote {written} image(s) and {Markup.Escape(json)}");
         if (skipped.Count == 0) return 0;
         AnsiConsole.MarkupLine($"[red]error:[/] {skipped.Count} of {images.Count} image(s) could not be read and were skipped:");
@@ -121,9 +124,9 @@ public static class DetectCommand
         return a;
     }
 
-    private static void PrintTimes(StageTimes total, int images)
+    private static void PrintTimes(StageTimes total, int images, Precision precision)
     {
-        var table = new Table().Title("time per image (Figure 2 split)").AddColumn("stage").AddColumn(new TableColumn("ms").RightAligned()).AddColumn(new TableColumn("%").RightAligned());
+        var table = new Table().Title($"time per image (Figure 2 split; box head in {precision.Name()})").AddColumn("stage").AddColumn(new TableColumn("ms").RightAligned()).AddColumn(new TableColumn("%").RightAligned());
         double all = total.Total.TotalMilliseconds;
         foreach (var (name, t) in new[] { ("proposals (selective search or RPN)", total.Proposals), ("conv", total.Conv), ("RoI pooling", total.RoiPooling),
                      ("fc6", total.Fc6), ("fc7", total.Fc7), ("cls_score + bbox_pred + decode", total.Outputs), ("NMS", total.Nms) })

@@ -10,6 +10,7 @@ using FastRcnn.Inference;
 using FastRcnn.Modeling;
 using FastRcnn.Proposals;
 using FastRcnn.Training;
+using FastRcnn.Runtime;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -31,9 +32,10 @@ public static class EvalCommand
         var detections = new Option<string?>("--detections") { Description = "Evaluate a COCO-results JSON of detections instead of running the model." };
         var outDir = new Option<string?>("--out") { Description = "Where to write the results (default: <model>/eval-<split>)." };
         var scales = new TestScaleOptions();
+        var precision = PrecisionOption.ForDetection();
         var command = new Command("eval", "Evaluate detections on a dataset split: PASCAL VOC AP (2007 11-point and 2010+ area) and COCO AP@[.5:.95]/AP50/AP75/AR@100.")
         {
-            model, dataset, split, proposals, cacheDir, detections, outDir,
+            model, dataset, split, proposals, cacheDir, detections, outDir, precision.Option,
         };
         foreach (var option in scales.All) command.Options.Add(option);
         var engine = new EngineOptions();
@@ -61,7 +63,7 @@ public static class EvalCommand
                 }
                 else
                 {
-                    using var detector = Detector.Load(modelDir!, engine.Apply(parse, scales.Read(parse)));
+                    using var detector = Detector.Load(modelDir!, engine.Apply(parse, scales.Read(parse)) with { Precision = precision.Read(parse) ?? Precision.Fp32 });
                     var spec = parse.GetValue(proposals) is { } text ? ProposalSpec.Parse(text) : detector.NeedsProposals ? ProposalSpec.SelectiveSearch : ProposalSpec.Rpn;
                     // Selective search for 'auto' runs once: rank 0 fills the cache, the other ranks then read it.
                     if (!Distribution.IsLead) Distribution.Communicator.Barrier();
@@ -70,7 +72,7 @@ public static class EvalCommand
                     var run = Detect(detector, ds, source, output, CancellationToken.None, Distribution.Communicator);
                     if (!Distribution.IsLead) return 0;
                     dets = run.Detections;
-                    AnsiConsole.MarkupLine($"detection: {run.Times.Total.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms per image " +
+                    AnsiConsole.MarkupLine($"detection ({detector.Precision.Name()}): {run.Times.Total.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms per image " +
                         $"(proposals {run.Times.Proposals.TotalMilliseconds / Math.Max(run.Images, 1):F0} ms)");
                 }
                 Report(ds, splitName, dets, output);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using FastRcnn.Imaging;
 using FastRcnn.Inference;
 using FastRcnn.Modeling;
+using FastRcnn.Runtime;
 using FastRcnn.Serving;
 using Microsoft.Extensions.Hosting;
 using Spectre.Console;
@@ -39,10 +40,11 @@ public static class ServeCommand
         var nms = new Option<double>("--nms") { Description = "Per-class NMS IoU threshold.", DefaultValueFactory = _ => 0.3 };
         var maxDets = new Option<int>("--max-detections") { Description = "The detector keeps at most this many detections per image.", DefaultValueFactory = _ => 100 };
         var scales = new TestScaleOptions();
+        var precision = PrecisionOption.ForDetection();
         var input = new InputOptions(datasets: false);
         var command = new Command("serve", "Serve a model over HTTP: POST /v1/detect, GET /v1/model, /healthz, /metrics, and a page at / (docs/serve.md).")
         {
-            model, urls, workers, threads, queue, maxBody, threshold, nms, maxDets,
+            model, urls, workers, threads, queue, maxBody, threshold, nms, maxDets, precision.Option,
         };
         foreach (var option in scales.All) command.Options.Add(option);
         var engine = new EngineOptions();
@@ -52,7 +54,8 @@ public static class ServeCommand
         {
             try
             {
-                var detector = engine.Apply(parse, scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets))));
+                var detector = engine.Apply(parse, scales.Read(parse, new PostprocessOptions(parse.GetValue(threshold), parse.GetValue(nms), parse.GetValue(maxDets))))
+                    with { Precision = precision.Read(parse) ?? Precision.Fp32 };
                 var options = new ServeOptions(parse.GetValue(model)!, detector, parse.GetValue(workers), parse.GetValue(threads), parse.GetValue(queue),
                     parse.GetValue(maxBody), parse.GetValue(input.MaxImagePixels) ?? ImageIO.MaxPixels);
                 var addresses = parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

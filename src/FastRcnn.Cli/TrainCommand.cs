@@ -32,6 +32,7 @@ public static class TrainCommand
         public required Option<bool> AllowPartialWeights, ScaleLr;
         public required InputOptions Input;
         public required Option<bool?> RetainMemory;
+        public required PrecisionOption Precision;
     }
 
     public static Command Build()
@@ -82,6 +83,8 @@ public static class TrainCommand
             MultiScale = new("--multi-scale") { Description = "The paper's multi-scale training: s ∈ {480, 576, 688, 864, 1200}, max size 2000." },
             NoPrefetch = new("--no-prefetch") { Description = "Load mini-batches on the training thread." },
             Force = new("--force") { Description = "Start a new run in an --out directory that already holds one." },
+            Precision = new PrecisionOption("Box head (fc6, fc7) arithmetic: fp32 (default) or bf16, mixed precision (bfloat16 products, " +
+                "float32 master weights, optimizer state, loss and checkpoints; a run resumes in either setting); auto: bf16 where the CPU has avx512_bf16 or amx_bf16 and its products measure faster."),
             RetainMemory = new("--retain-freed-memory")
             {
                 Description = "true: keep freed native memory in the process (less kernel time per iteration, but heap fragmentation raises the peak: VGG16 +0.7 GB); " +
@@ -92,7 +95,7 @@ public static class TrainCommand
         {
             a.Dataset, a.Split, a.ValSplit, a.Proposals, a.Architecture, a.Schedule, a.AlternatingIters, a.CacheDir, a.Backbone, a.Weights, a.AllowPartialWeights, a.Config, a.Resume, a.Out, a.Iters, a.Lr, a.Steps, a.Gamma,
             a.Scales, a.MaxSize, a.MultiScale, a.Flip, a.AnyOrientation, a.PermuteChannels, a.ImagesPerBatch, a.RoisPerImage, a.Momentum, a.WeightDecay, a.Seed,
-            a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory, a.ScaleLr,
+            a.CheckpointEvery, a.ValidateEvery, a.Threads, a.NoPrefetch, a.Force, a.RetainMemory, a.ScaleLr, a.Precision.Option,
         };
         a.Input.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, a, cancel)));
@@ -288,6 +291,7 @@ public static class TrainCommand
         if (parse.GetValue(a.CheckpointEvery) is { } every) o = o with { CheckpointEvery = every };
         if (parse.GetValue(a.ValidateEvery) is { } validate) o = o with { ValidateEvery = validate };
         if (parse.GetValue(a.NoPrefetch)) o = o with { Prefetch = false };
+        if (a.Precision.Read(parse) is { } precision) o = o with { Precision = precision };
         o.Validate();
         if (checkpoint is not null)
         {

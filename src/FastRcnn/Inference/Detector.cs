@@ -5,6 +5,7 @@ using FastRcnn.Imaging;
 using FastRcnn.Modeling;
 using FastRcnn.Modeling.RegionFeatures;
 using FastRcnn.Proposals;
+using FastRcnn.Runtime;
 using static TorchSharp.torch;
 
 namespace FastRcnn.Inference;
@@ -16,6 +17,10 @@ namespace FastRcnn.Inference;
 /// <param name="Deduplicate">Score RoIs that fall on the same feature cells once (<see cref="RoiDeduplication"/>).</param>
 /// <param name="Proposals">Selective search settings, used when no proposals are given.</param>
 /// <param name="CanonicalRoiSize">With several scales, each RoI is pooled from the level where its scaled area is closest to this side squared (SPEC §6: 224, the ImageNet input).</param>
+/// <param name="Precision">
+/// The box head's arithmetic (<see cref="Runtime.Precision"/>): <c>Fp32</c> (the default), <c>Bf16</c>, or <c>Auto</c> (bfloat16
+/// where the CPU computes it natively and faster, <see cref="Bf16Support.Pays"/>, else float32); resolved once, when the detector is made.
+/// </param>
 /// <remarks>
 /// <see cref="Engine"/> picks what runs the network (TorchSharp, or ONNX Runtime on the model's ONNX export); the
 /// image transform, proposals, RoI projection, box decoding and postprocessing are this library's in both.
@@ -26,7 +31,8 @@ public sealed record DetectorOptions(
     PostprocessOptions? Postprocess = null,
     bool Deduplicate = true,
     SelectiveSearchOptions? Proposals = null,
-    double CanonicalRoiSize = ImagePyramid.ImageNetInputSize)
+    double CanonicalRoiSize = ImagePyramid.ImageNetInputSize,
+    Precision Precision = Precision.Fp32)
 {
     public IReadOnlyList<int> EffectiveScales => Scales is { Count: > 0 } ? Scales : [ImageScaling.DefaultShortSide];
 
@@ -74,6 +80,12 @@ public sealed record DetectionResult(IReadOnlyList<DetectedObject> Objects, int 
 /// ONNX Runtime runs the network on the model's ONNX export instead of TorchSharp (docs/deploy.md); everything around
 /// it stays the same. Not thread-safe: one detector per thread.
 /// </summary>
+/// <remarks>
+/// In bfloat16 (<see cref="DetectorOptions.Precision"/> resolving to <see cref="Precision.Bf16"/>) the detector converts the
+/// model's fc6 and fc7 to bfloat16 in place (<see cref="Modeling.RoiHeads.BoxHead.StoreWeightsAs"/>: one copy of the weights,
+/// half their memory); the model is then for detection only. Softmax, box decoding and NMS stay float32. In float32 nothing
+/// changes: the results are bit for bit those of a detector without the setting.
+/// </remarks>
 public sealed class Detector : IDisposable
 {
     private readonly SelectiveSearch _selectiveSearch;
@@ -90,7 +102,19 @@ public sealed class Detector : IDisposable
         _selectiveSearch = new SelectiveSearch(Options.Proposals);
         _transform = new ImageTransform(Options.EffectiveScales, Options.MaxSize, model.Pixels);
         Model.eval();
-        if (Options.Engine == InferenceEngine.OnnxRuntime) _onnx = new OnnxRuntimeEngine(model, classNames, Options);
+        if (Options.Engine == InferenceEngine.OnnxRuntime)
+        {
+            // ONNX Runtime runs the exported float32 graph: 'auto' means fp32 there, an explicit bf16 is an error.
+            if (Options.Precision == Precision.Bf16)
+                throw new ArgumentException("bfloat16 precision runs on the torch engine; ONNX Runtime runs the exported float32 graph (use --precision fp32 or auto).");
+            Precision = Precision.Fp32;
+            _onnx = new OnnxRuntimeEngine(model, classNames, Options);
+        }
+        else
+        {
+            Precision = Options.Precision.Resolve();
+        }
+        if (Precision == Precision.Bf16) Model.BoxHead.StoreWeightsAs(ScalarType.BFloat16);
     }
 
     /// <summary>
@@ -124,6 +148,9 @@ public sealed class Detector : IDisposable
     public TwoStageModel Model { get; }
     public IReadOnlyList<string> ClassNames { get; }
     public DetectorOptions Options { get; }
+
+    /// <summary>What <see cref="DetectorOptions.Precision"/> resolved to on this CPU: <see cref="Precision.Fp32"/> or <see cref="Precision.Bf16"/>.</summary>
+    public Precision Precision { get; }
 
     /// <summary>Whether <see cref="Detect(RgbImage, Tensor?)"/> runs selective search when no proposals are given (Fast R-CNN models).</summary>
     public bool NeedsProposals => !Model.ComputesProposals;

@@ -4,6 +4,7 @@ using FastRcnn.Distributed;
 using FastRcnn.Modeling;
 using FastRcnn.Ops;
 using FastRcnn.Proposals;
+using FastRcnn.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,6 +79,11 @@ public sealed class Trainer : IDisposable
                 ? [LossNames.RpnClassification, LossNames.RpnBoxRegression]
                 : [LossNames.RpnClassification, LossNames.RpnBoxRegression, LossNames.Classification, LossNames.BoxRegression]
             : [LossNames.Classification, LossNames.BoxRegression];
+        if (model.BoxHead.WeightType != ScalarType.Float32)
+            throw new ArgumentException($"The model's box head is stored in {model.BoxHead.WeightType} (converted for detection); training needs its float32 weights.");
+        // Mixed precision: the box head multiplies in bfloat16 from these float32 master weights; the optimizer, its
+        // momentum buffers, the loss and the checkpoints stay float32.
+        model.BoxHead.ComputeType = options.Precision.ComputeType();
         _optimizer = new MomentumSgd(model, options.LearningRate, options.Momentum, options.WeightDecay);
     }
 

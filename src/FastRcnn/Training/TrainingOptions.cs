@@ -187,6 +187,14 @@ public sealed record TrainingOptions
     /// <summary>Decode the next mini-batch on a background thread while the current one trains (true).</summary>
     public bool Prefetch { get; init; } = true;
 
+    /// <summary>
+    /// The box head's arithmetic (<see cref="Runtime.Precision"/>): <c>fp32</c> (the default) or <c>bf16</c>, mixed
+    /// precision — fc6 and fc7 multiply in bfloat16 (forward and backward) from float32 master weights, while the
+    /// optimizer's state, the losses and the checkpoints stay float32, so a run resumes in either setting; <c>auto</c>
+    /// is bf16 where the CPU computes it natively and faster (<see cref="Runtime.Bf16Support.Pays"/>).
+    /// </summary>
+    public Runtime.Precision Precision { get; init; } = Runtime.Precision.Fp32;
+
     /// <summary>The learning rate of the weights at iteration <paramref name="iteration"/> (1-based).</summary>
     public double LearningRateAt(long iteration) =>
         LearningRate * Math.Pow(LearningRateGamma, LearningRateSteps.Count(step => iteration > step));

@@ -31,6 +31,12 @@ public class DetectCommandTests
         Assert.Equal(2, json.Count);
         Assert.All(json, entry => Assert.Contains(entry!["detections"]!.AsArray().Select(d => (string)d!["class"]!), c => c is "cat" or "dog"));
 
+        string bf16Dir = tmp.Combine("out-bf16");
+        Assert.Equal(0, Run("detect", "--model", modelDir, images, "--out", bf16Dir, "--scale", "64", "--score-threshold", "0", "--precision", "bf16"));
+        var bf16 = JsonNode.Parse(File.ReadAllText(Path.Combine(bf16Dir, "detections.json")))!.AsArray();
+        Assert.Equal(json.Select(e => e!["detections"]!.AsArray().Count), bf16.Select(e => e!["detections"]!.AsArray().Count));
+        Assert.NotEqual(0, Run("detect", "--model", modelDir, images, "--out", bf16Dir, "--precision", "fp16"));
+
         Assert.Equal(1, Run("detect", "--model", tmp.Combine("nomodel"), images, "--out", outDir));
         Assert.Equal(1, Run("detect", "--model", modelDir, tmp.Combine("noimage.png"), "--out", outDir));
         File.WriteAllText(Path.Combine(images, "c.png"), "not an image");

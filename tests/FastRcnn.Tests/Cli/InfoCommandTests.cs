@@ -13,6 +13,8 @@ public class InfoCommandTests
         Assert.Contains(lines, l => l.StartsWith("FastRcnn ", StringComparison.Ordinal) && l.EndsWith(" " + FastRcnnInfo.Version, StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("libtorch ", StringComparison.Ordinal) && l.EndsWith(" " + FastRcnnInfo.LibTorchVersion, StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("CPU features ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("bfloat16 ", StringComparison.Ordinal) && l.EndsWith(FastRcnn.Runtime.Bf16Support.Describe(measure: true), StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("precision auto ", StringComparison.Ordinal) && l.EndsWith("runs " + (FastRcnn.Runtime.Bf16Support.Pays ? "bf16" : "fp32"), StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("weights small-shapesnet ", StringComparison.Ordinal) && l.EndsWith("small-shapesnet.safetensors", StringComparison.Ordinal) && !l.Contains("missing", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("native check ", StringComparison.Ordinal) && l.EndsWith("= 4", StringComparison.Ordinal));
     }

@@ -170,6 +170,38 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
         return (parts[0].weight!, parts[1].weight!, parts[1].bias!);
     }
 
+    /// <summary>
+    /// The type fc6 and fc7 compute in: <c>float32</c> (the default) or <c>bfloat16</c>. In bfloat16, <see cref="Fc6"/>
+    /// converts its input, the layers multiply in bfloat16 (weights stored in another type — float32 master weights
+    /// in mixed-precision training — are converted on the fly, and gradients flow back to them in their own type),
+    /// and <see cref="Fc7"/> returns float32 again, so the predictor, the losses and everything after stay float32.
+    /// </summary>
+    public ScalarType ComputeType
+    {
+        get => _computeType;
+        set => _computeType = value is ScalarType.Float32 or ScalarType.BFloat16
+            ? value
+            : throw new ArgumentException($"the box head computes in float32 or bfloat16, not {value}", nameof(value));
+    }
+
+    private ScalarType _computeType = ScalarType.Float32;
+
+    /// <summary>
+    /// Stores fc6's and fc7's parameters in <paramref name="type"/> (converted in place: one copy, half the memory in
+    /// bfloat16) and computes in it (<see cref="ComputeType"/>). For inference: a model stored in bfloat16 is no longer
+    /// the trained float32 one (do not save or train it); <c>Detector</c> does this for <see cref="Runtime.Precision.Bf16"/>.
+    /// </summary>
+    public void StoreWeightsAs(ScalarType type)
+    {
+        ComputeType = type;
+        using var noGrad = no_grad();
+        _fc6.to(type);
+        _fc7.to(type);
+    }
+
+    /// <summary>The type fc6's and fc7's parameters are stored in (float32 unless <see cref="StoreWeightsAs"/> changed it).</summary>
+    public ScalarType WeightType => Parameters(BoxHeadLayer.Fc6).Second.dtype;
+
     public override Tensor forward(Tensor pooled) => Fc7(Fc6(pooled));
 
     /// <summary>
@@ -180,11 +212,42 @@ public sealed class BoxHead : nn.Module<Tensor, Tensor>
     /// </summary>
     public IReadOnlyList<(long Rows, long Key)>? DropoutKeys { get; set; }
 
-    /// <summary>fc6 (dense or factored) → ReLU → dropout on pooled RoIs (R, C, PH, PW): (R, fc6 width).</summary>
-    public Tensor Fc6(Tensor pooled) => Drop(_dropout6, nn.functional.relu(_fc6.forward(pooled.flatten(1)), inplace: true), Fc6KeyMask);
+    /// <summary>
+    /// fc6 (dense or factored) → ReLU → dropout on pooled RoIs (R, C, PH, PW): (R, fc6 width), in <see cref="ComputeType"/>.
+    /// </summary>
+    public Tensor Fc6(Tensor pooled)
+    {
+        var x = pooled.flatten(1);
+        if (x.dtype != _computeType) x = x.to_type(_computeType);
+        return Drop(_dropout6, nn.functional.relu(Apply(_fc6, x), inplace: true), Fc6KeyMask);
+    }
 
-    /// <summary>fc7 (dense or factored) → ReLU → dropout on fc6's output: (R, fc7 width).</summary>
-    public Tensor Fc7(Tensor fc6Output) => Drop(_dropout7, nn.functional.relu(_fc7.forward(fc6Output), inplace: true), Fc7KeyMask);
+    /// <summary>fc7 (dense or factored) → ReLU → dropout on fc6's output: (R, fc7 width), float32 whatever <see cref="ComputeType"/>.</summary>
+    public Tensor Fc7(Tensor fc6Output)
+    {
+        var x = fc6Output.dtype == _computeType ? fc6Output : fc6Output.to_type(_computeType);
+        var y = Drop(_dropout7, nn.functional.relu(Apply(_fc7, x), inplace: true), Fc7KeyMask);
+        return y.dtype == ScalarType.Float32 ? y : y.to_type(ScalarType.Float32);
+    }
+
+    /// <summary>A dense or factored layer on <paramref name="x"/>, its weights converted to x's type when stored in another.</summary>
+    private static Tensor Apply(nn.Module<Tensor, Tensor> layer, Tensor x)
+    {
+        if (layer is Linear dense) return Linear(dense, x);
+        var y = x;
+        foreach (var part in ((Sequential)layer).children().Cast<Linear>())
+            y = Linear(part, y);
+        return y;
+    }
+
+    private static Tensor Linear(Linear layer, Tensor x)
+    {
+        var weight = layer.weight!;
+        if (weight.dtype == x.dtype) return layer.forward(x);
+        using var w = weight.to_type(x.dtype);
+        using var b = layer.bias?.to_type(x.dtype);
+        return nn.functional.linear(x, w, b);
+    }
 
     private const long Fc6KeyMask = 0x1B873593_0C2E7A11, Fc7KeyMask = 0x5A0D2E4F_6B3C9D27;
 

@@ -53,4 +53,52 @@ public class BoxHeadTests
         Assert.Throws<ArgumentException>(() => new BoxHead(60, 20, 10, generator, ranks: new BoxHeadRanks(Fc6: 0)));
         Assert.Null(BoxHead.RankError(60, 20, 10, new BoxHeadRanks(20, 10)));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bf16_compute_on_float32_weights_returns_float32_and_gives_float32_gradients_close_to_fp32(bool factored)
+    {
+        using var generator = new Generator(2);
+        using var head = new BoxHead(60, 40, 30, generator, dropout: 0, ranks: factored ? new BoxHeadRanks(Fc6: 12, Fc7: 8) : null);
+        using var x = randn([16, 60], generator: new Generator(3)).abs_();
+        using var reference = head.forward(x);
+        reference.sum().backward();
+        var fp32Grads = head.parameters().Select(p => p.grad!.clone()).ToArray();
+        foreach (var p in head.parameters()) p.grad!.zero_();
+
+        head.ComputeType = ScalarType.BFloat16;          // mixed precision: the parameters stay float32
+        using var y = head.forward(x);
+        Assert.Equal(ScalarType.Float32, y.dtype);
+        Assert.Equal(ScalarType.Float32, head.WeightType);
+        Assert.True(y.allclose(reference, rtol: 0.03, atol: 0.03));
+        Assert.True(y.sub(reference).abs().max().item<float>() > 0);   // it did compute in bfloat16
+        y.sum().backward();
+        var bf16Grads = head.parameters().Select(p => p.grad!).ToArray();
+        for (int i = 0; i < bf16Grads.Length; i++)
+        {
+            Assert.Equal(ScalarType.Float32, bf16Grads[i].dtype);
+            // Relative to the gradient's norm: a ReLU that flips on a rounded pre-activation moves a whole row, so no element-wise bound.
+            double error = bf16Grads[i].sub(fp32Grads[i]).norm().item<float>() / fp32Grads[i].norm().item<float>();
+            Assert.True(error <= 0.05, $"parameter {i}: relative error {error}");
+        }
+        Assert.Throws<ArgumentException>(() => head.ComputeType = ScalarType.Float16);
+    }
+
+    [Fact]
+    public void Storing_the_weights_in_bf16_converts_them_in_place_and_computes_in_bf16()
+    {
+        using var generator = new Generator(4);
+        using var head = new BoxHead(60, 40, 30, generator);
+        head.eval();
+        using var x = randn([8, 60], generator: new Generator(5)).abs_();
+        using var reference = head.forward(x);
+        head.StoreWeightsAs(ScalarType.BFloat16);
+        Assert.Equal(ScalarType.BFloat16, head.WeightType);
+        Assert.All(head.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+        Assert.Equal(ScalarType.BFloat16, head.ComputeType);
+        using var y = head.forward(x);
+        Assert.Equal(ScalarType.Float32, y.dtype);
+        Assert.True(y.allclose(reference, rtol: 0.03, atol: 0.03));
+    }
 }
