@@ -267,7 +267,7 @@ public static class OnnxBenchmark
         {
             "## TorchSharp and ONNX Runtime, side by side",
             "",
-            $"Measured {DateTime.UtcNow:yyyy-MM-dd} with `flock /work/coord/bench.lock dotnet run --project bench/FastRcnn.Benchmarks -c Release -- onnx --write docs/benchmarks-onnx.md`:",
+            $"Measured {DateTime.UtcNow:yyyy-MM-dd} with `dotnet run --project bench/FastRcnn.Benchmarks -c Release -- onnx --write docs/benchmarks-onnx.md`:",
             $"{machine}. Random weights (seed 0), K = 20, random images (255·U[0,1)), the same {o.Proposals} random proposals on every image",
             "(`detect`'s recipe); vgg16 at 600×1000 (s = 600), small at 400×600 (s = 400). Each engine in its own process, medians of the",
             "timed images after a warm-up (vgg16 3 images, small 10). torch: `Detector` on TorchSharp; onnx-split: ONNX Runtime, trunk and",
