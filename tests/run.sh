@@ -15,7 +15,7 @@ apt_install() {
 }
 
 missing=()
-if ! command -v mpiexec.mpich >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libmpich\.so\.12'; then missing+=(mpich); fi
+if ! command -v mpiexec.mpich >/dev/null 2>&1 || ! ldconfig -p | grep 'libmpich\.so\.12' >/dev/null; then missing+=(mpich); fi
 if ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}" || { echo "tests: could not install ${missing[*]} (needs root or passwordless sudo)" >&2; exit 1; }
