@@ -62,8 +62,11 @@ internal static class Distribution
         message.Append(CultureInfo.InvariantCulture, $"fastrcnn: rank {Communicator.Rank} of {Communicator.Size} failed (exit code {exitCode}); stopping every rank of the job.");
         if (_captured is not null && _captured.ToString() is { Length: > 0 } printed)
         {
+            // The error lines wherever they stand, then the last 20 lines (progress and warnings can follow an error).
             var lines = printed.TrimEnd().Split('\n');
-            foreach (var line in lines.TakeLast(20)) message.Append('\n').Append(CultureInfo.InvariantCulture, $"  rank {Communicator.Rank}: {line.TrimEnd()}");
+            var tail = lines.TakeLast(20).ToArray();
+            var errors = lines.SkipLast(20).Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase));
+            foreach (var line in errors.Concat(tail)) message.Append('\n').Append(CultureInfo.InvariantCulture, $"  rank {Communicator.Rank}: {line.TrimEnd()}");
         }
         if (error is not null) message.Append('\n').Append(CultureInfo.InvariantCulture, $"  rank {Communicator.Rank}: {error}");
         Console.Error.WriteLine(message.ToString());

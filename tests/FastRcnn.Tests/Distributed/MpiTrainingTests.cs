@@ -92,8 +92,8 @@ public sealed class MpiTrainingTests
         args[Array.IndexOf(args, MpiTestData.Root)] = root;
         var job = MpiJob.Run(2, Limit, args);
         Assert.NotEqual(0, job.Exit);
-        Assert.Contains("rank 1 of 2 failed (exit code 1); stopping every rank of the job", job.Output);
-        Assert.Contains(Path.GetFileName(broken.ImagePath), job.Output);
+        Assert.True(job.Output.Contains("rank 1 of 2 failed (exit code 1); stopping every rank of the job", StringComparison.Ordinal), job.Output);
+        Assert.True(job.Output.Contains(Path.GetFileName(broken.ImagePath), StringComparison.Ordinal), $"the message should name {Path.GetFileName(broken.ImagePath)}:\n{job.Output}");
         Assert.False(File.Exists(Path.Combine(run, ModelFiles.WeightsFileName)));
         Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(run, "checkpoints")).Any());
     }
