@@ -71,6 +71,9 @@ internal static class Distribution
         if (error is not null) message.Append('\n').Append(CultureInfo.InvariantCulture, $"  rank {Communicator.Rank}: {error}");
         Console.Error.WriteLine(message.ToString());
         Console.Error.Flush();
+        // MPI_Abort tears the job down at once; the launcher forwards a rank's standard error asynchronously and can drop
+        // what it has not read yet. A moment's pause lets the message reach the user (seen lost under load without it).
+        Thread.Sleep(TimeSpan.FromSeconds(1));
         Communicator.Abort(exitCode);
         return exitCode;
     }
